@@ -1,0 +1,3 @@
+//! Configuration read from the node: the Gluon site and the UCI files.
+
+pub mod uci;

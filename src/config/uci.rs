@@ -1,0 +1,1 @@
+//! UCI files (placeholder; being written).

@@ -1,0 +1,71 @@
+//! The one error type of mesh-vpn-wg. Every variant says what was attempted
+//! and on what, so a log line or a CLI message is enough to act on.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read, written or renamed.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A key of the Gluon site configuration is missing or has the wrong form.
+    #[error("{}: {key}: {problem}", file.display())]
+    Site {
+        file: PathBuf,
+        key: String,
+        problem: String,
+    },
+
+    /// A UCI file does not parse, or a UCI value the program needs is unusable.
+    #[error("{}{}: {problem}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Uci {
+        file: PathBuf,
+        line: Option<usize>,
+        problem: String,
+    },
+
+    /// Talking to the wgkex broker failed; `url` is the endpoint that was called.
+    #[error("broker {url}: {problem}")]
+    Broker {
+        url: String,
+        problem: crate::broker::BrokerError,
+    },
+
+    /// A host name could not be turned into a usable address.
+    #[error("resolving {host}: {problem}")]
+    Resolve { host: String, problem: String },
+
+    /// The command line is wrong.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn site(
+        file: impl Into<PathBuf>,
+        key: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
+        Error::Site {
+            file: file.into(),
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+}
