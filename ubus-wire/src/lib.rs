@@ -1,0 +1,1 @@
+//! The ubus wire protocol (being written).
