@@ -1,1 +1,0 @@
-//! UCI files (placeholder; being written).
