@@ -91,6 +91,13 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// Written as text (`gw1.example.net:40000`) in JSON output.
+impl serde::Serialize for Endpoint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A UDP/TCP port 1..=65535 written in decimal.
 pub fn parse_port(text: &str) -> Result<u16, String> {
     match text.parse::<u16>() {
