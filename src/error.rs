@@ -43,12 +43,36 @@ pub enum Error {
     #[error("resolving {host}: {problem}")]
     Resolve { host: String, problem: String },
 
+    /// Talking to ubusd or the daemon through it failed.
+    #[error("{0}")]
+    Ubus(#[from] ubus_wire::Error),
+
+    /// The daemon refused a change because the site does not allow it.
+    #[error("{0}")]
+    Refused(String),
+
     /// The command line is wrong.
     #[error("{0}")]
     Usage(String),
 }
 
 impl Error {
+    /// The process exit code for this error: 2 usage, 3 daemon or ubus not
+    /// reachable, 4 refused by site policy, 1 anything else.
+    pub fn exit_code(&self) -> u8 {
+        use ubus_wire::{Error as U, StatusCode};
+        match self {
+            Error::Usage(_) => 2,
+            Error::Ubus(U::Io { .. } | U::Closed | U::Timeout { .. }) => 3,
+            Error::Ubus(U::Status {
+                status: StatusCode::NotFound,
+                ..
+            }) => 3,
+            Error::Refused(_) => 4,
+            _ => 1,
+        }
+    }
+
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             action,

@@ -116,11 +116,26 @@ mod tests {
     // gateways' configured link_address values.
     const LINK_LOCAL_VECTORS: [(&str, &str); 6] = [
         ("public_key", "fe80::282:6eff:fe9d:ecd3"),
-        ("o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkg=", "fe80::2a6:8fff:fe21:5465"),
-        ("TszFS3oFRdhsJP3K0VOlklGMGYZy+oFCtlaghXJqW2g=", "fe80::27c:16ff:fec0:6c74"),
-        ("igyqOmWiz4EZxPG8ZzU537MnHhaqlwfa7HarB3KmnEg=", "fe80::281:8eff:fef0:73aa"),
-        ("pkRaUOoLuuHnUt9BEGeKrhF3OMYBPecc0iYkika6uhE=", "fe80::2a2:e4ff:fef9:2269"),
-        ("PcKkakZcTEx3LKh+G06Opb8/esg08aWK33A5/Ff1YXE=", "fe80::23b:d2ff:fe95:967f"),
+        (
+            "o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkg=",
+            "fe80::2a6:8fff:fe21:5465",
+        ),
+        (
+            "TszFS3oFRdhsJP3K0VOlklGMGYZy+oFCtlaghXJqW2g=",
+            "fe80::27c:16ff:fec0:6c74",
+        ),
+        (
+            "igyqOmWiz4EZxPG8ZzU537MnHhaqlwfa7HarB3KmnEg=",
+            "fe80::281:8eff:fef0:73aa",
+        ),
+        (
+            "pkRaUOoLuuHnUt9BEGeKrhF3OMYBPecc0iYkika6uhE=",
+            "fe80::2a2:e4ff:fef9:2269",
+        ),
+        (
+            "PcKkakZcTEx3LKh+G06Opb8/esg08aWK33A5/Ff1YXE=",
+            "fe80::23b:d2ff:fe95:967f",
+        ),
     ];
 
     #[test]
@@ -134,7 +149,10 @@ mod tests {
     fn link_local_is_not_upstream_gluons_newline_free_hash() {
         // Upstream gluon_wireguard.sh hashes without the newline: a different address.
         let upstream: Ipv6Addr = "fe80::268:63ff:fef3:8912".parse().unwrap();
-        assert_ne!(link_local("o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkg="), upstream);
+        assert_ne!(
+            link_local("o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkg="),
+            upstream
+        );
     }
 
     #[test]
@@ -153,7 +171,10 @@ mod tests {
         assert_eq!(long.len(), 40);
         // Round two hashes round one's *hex* text, as Gluon's Lua does.
         let first = domain_seed_bytes("k", &seed, 16);
-        let second: String = Md5::digest(format!("{first}k{seed}2")).iter().map(|b| format!("{b:02x}")).collect();
+        let second: String = Md5::digest(format!("{first}k{seed}2"))
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(&long[32..], &second[..8]);
     }
 
@@ -180,7 +201,13 @@ mod tests {
 
     #[test]
     fn invalid_private_keys_are_recognised() {
-        for bad in ["", "not base64!", "AAAA", &BASE64.encode([0u8; 31]), &BASE64.encode([0u8; 33])] {
+        for bad in [
+            "",
+            "not base64!",
+            "AAAA",
+            &BASE64.encode([0u8; 31]),
+            &BASE64.encode([0u8; 33]),
+        ] {
             assert!(PrivateKey::from_base64(bad).is_none(), "{bad:?} accepted");
         }
         assert!(format!("{:?}", PrivateKey([1; 32])).contains(".."));
@@ -188,13 +215,24 @@ mod tests {
 
     #[test]
     fn public_key_shape_follows_the_wgkex_pattern() {
-        assert!(is_public_key("o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkg="));
-        assert!(!is_public_key("o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkh="));
-        assert!(!is_public_key("o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkg"));
-        assert!(!is_public_key("o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwe-kg="));
+        assert!(is_public_key(
+            "o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkg="
+        ));
+        assert!(!is_public_key(
+            "o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkh="
+        ));
+        assert!(!is_public_key(
+            "o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwehkg"
+        ));
+        assert!(!is_public_key(
+            "o52Ge+Rpj4CUSitVag9mS7pSXUesNM0ESnvj/wwe-kg="
+        ));
     }
 
     fn hex(text: &str) -> Vec<u8> {
-        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
     }
 }

@@ -111,7 +111,9 @@ impl Decision {
                 if self.effective { 1 } else { 0 },
                 self.site_mode.map_or("", SiteMode::as_str)
             ),
-            DecidedBy::SiteKeyAbsent => "site sets no mesh_vpn.wireguard.loadbalancing, which means off".to_string(),
+            DecidedBy::SiteKeyAbsent => {
+                "site sets no mesh_vpn.wireguard.loadbalancing, which means off".to_string()
+            }
         };
         format!("{what}; {who}")
     }
@@ -143,7 +145,11 @@ mod tests {
         ];
         for (mode, ov, effective, changeable) in table {
             let d = decide(mode, ov);
-            assert_eq!((d.effective, d.user_changeable), (effective, changeable), "{mode:?} {ov:?}");
+            assert_eq!(
+                (d.effective, d.user_changeable),
+                (effective, changeable),
+                "{mode:?} {ov:?}"
+            );
         }
     }
 
@@ -163,9 +169,20 @@ mod tests {
             assert_eq!(SiteMode::parse(mode.as_str()), Some(mode));
         }
         assert_eq!(SiteMode::parse("On"), None);
-        assert_eq!(decide(Some(OnByDefault), Some(false)).decided_by, DecidedBy::Override);
-        assert!(decide(Some(OnByDefault), Some(false)).explain().contains("override"));
+        assert_eq!(
+            decide(Some(OnByDefault), Some(false)).decided_by,
+            DecidedBy::Override
+        );
+        assert!(
+            decide(Some(OnByDefault), Some(false))
+                .explain()
+                .contains("override")
+        );
         assert!(decide(None, None).explain().contains("means off"));
-        assert!(decide(Some(On), None).explain().contains("fixed by the site"));
+        assert!(
+            decide(Some(On), None)
+                .explain()
+                .contains("fixed by the site")
+        );
     }
 }

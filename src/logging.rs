@@ -50,9 +50,18 @@ impl Log for Logger {
             return;
         }
         match &self.target {
-            Target::Stderr => eprintln!("{}: {}", record.level().as_str().to_lowercase(), record.args()),
+            Target::Stderr => eprintln!(
+                "{}: {}",
+                record.level().as_str().to_lowercase(),
+                record.args()
+            ),
             Target::Syslog { socket, path } => {
-                let line = rfc3164(record.level(), SystemTime::now(), std::process::id(), &record.args().to_string());
+                let line = rfc3164(
+                    record.level(),
+                    SystemTime::now(),
+                    std::process::id(),
+                    &record.args().to_string(),
+                );
                 // logd being restarted must not stop the daemon; the line is lost.
                 let _ = socket.send_to(line.as_bytes(), path);
             }
@@ -78,12 +87,19 @@ pub fn rfc3164(level: Level, now: SystemTime, pid: u32, message: &str) -> String
 
 /// `Mmm dd hh:mm:ss` in UTC (a router has no local time zone database).
 fn timestamp(now: SystemTime) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (_, month, day) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
     let month = MONTHS.get(month as usize - 1).unwrap_or(&"Jan");
-    format!("{month} {day:>2} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{month} {day:>2} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Days since 1970-01-01 to (year, month 1-12, day 1-31), after Howard Hinnant's algorithm.
@@ -109,7 +125,10 @@ mod tests {
         // 2026-11-02 07:05:09 UTC
         let t = UNIX_EPOCH + Duration::from_secs(1_793_603_109);
         let line = rfc3164(Level::Warn, t, 42, "gateway gw1 lost");
-        assert_eq!(line, "<28>Nov  2 07:05:09 mesh-vpn-wg[42]: gateway gw1 lost");
+        assert_eq!(
+            line,
+            "<28>Nov  2 07:05:09 mesh-vpn-wg[42]: gateway gw1 lost"
+        );
         // logd strips "<pri>" then 16 bytes when byte 15 is a space: our tag survives.
         let after_pri = &line[line.find('>').unwrap() + 1..];
         assert_eq!(&after_pri[15..16], " ");
@@ -136,13 +155,29 @@ mod tests {
             },
             level: LevelFilter::Info,
         };
-        logger.log(&Record::builder().level(Level::Info).args(format_args!("hello")).build());
-        logger.log(&Record::builder().level(Level::Debug).args(format_args!("dropped")).build());
+        logger.log(
+            &Record::builder()
+                .level(Level::Info)
+                .args(format_args!("hello"))
+                .build(),
+        );
+        logger.log(
+            &Record::builder()
+                .level(Level::Debug)
+                .args(format_args!("dropped"))
+                .build(),
+        );
         let mut buf = [0u8; 256];
         let n = server.recv(&mut buf).unwrap();
         let got = std::str::from_utf8(&buf[..n]).unwrap();
-        assert!(got.starts_with("<30>") && got.ends_with("]: hello"), "{got}");
+        assert!(
+            got.starts_with("<30>") && got.ends_with("]: hello"),
+            "{got}"
+        );
         server.set_nonblocking(true).unwrap();
-        assert!(server.recv(&mut buf).is_err(), "debug line was sent at level info");
+        assert!(
+            server.recv(&mut buf).is_err(),
+            "debug line was sent at level info"
+        );
     }
 }

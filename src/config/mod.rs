@@ -1,3 +1,95 @@
-//! Configuration read from the node: the Gluon site and the UCI files.
+//! Configuration read from the node: the Gluon site (site.json + domain) and
+//! the UCI files `wireguard`, `gluon` and `system`, combined into the one
+//! picture the daemon and `explain` work from.
 
+mod json;
+pub mod keys;
+pub mod site;
 pub mod uci;
+
+use crate::error::Result;
+use crate::identity::PrivateKey;
+use crate::loadbalancing::{self, Decision};
+use crate::root::Root;
+pub use site::{Domain, Site, SitePeer};
+use uci::UciFile;
+
+/// The UCI section of this package in `/etc/config/wireguard`.
+pub const SECTION: &str = "mesh_vpn";
+
+/// The private key as UCI holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyState {
+    Present(PrivateKey),
+    /// No `wireguard.mesh_vpn.privatekey`: the daemon generates one.
+    Missing,
+    /// A value that is not a WireGuard key: the daemon replaces it.
+    Invalid,
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub site: Site,
+    pub enabled: bool,
+    /// Why `enabled` is what it is, when UCI did not say `1` or `0` plainly.
+    pub enabled_note: Option<String>,
+    pub key: KeyState,
+    pub loadbalancing: Decision,
+    /// `system.ntp.server` as Gluon configured it, else the site's `ntp_servers`.
+    pub ntp_servers: Vec<String>,
+}
+
+impl NodeConfig {
+    /// Reads everything; writes nothing.
+    pub fn load(root: &Root) -> Result<NodeConfig> {
+        let gluon = UciFile::load(&root.uci("gluon"))?;
+        let wireguard = UciFile::load(&root.uci("wireguard"))?;
+        let system = UciFile::load(&root.uci("system"))?;
+        let site = Site::load(root, gluon.get("core", "domain"))?;
+
+        let (enabled, enabled_note) = read_enabled(wireguard.get(SECTION, "enabled"));
+        let key = match wireguard.get(SECTION, "privatekey") {
+            None | Some("") => KeyState::Missing,
+            Some(text) => {
+                PrivateKey::from_base64(text).map_or(KeyState::Invalid, KeyState::Present)
+            }
+        };
+        let override_ = loadbalancing::parse_override(wireguard.get(SECTION, "loadbalancing"));
+        let ntp_servers = match system.get_list("ntp", "server") {
+            Some(list) if !list.is_empty() => list.to_vec(),
+            _ => site.ntp_servers.clone(),
+        };
+        Ok(NodeConfig {
+            loadbalancing: loadbalancing::decide(site.loadbalancing, override_),
+            site,
+            enabled,
+            enabled_note,
+            key,
+            ntp_servers,
+        })
+    }
+
+    /// The public key, when a valid private key is configured.
+    pub fn public_key(&self) -> Option<String> {
+        match &self.key {
+            KeyState::Present(key) => Some(key.public_key()),
+            _ => None,
+        }
+    }
+}
+
+/// `1`/`0` as Gluon writes it; old installs have `true`, which checkuplink
+/// treated as enabled; an absent option means the VPN was never switched on.
+fn read_enabled(value: Option<&str>) -> (bool, Option<String>) {
+    match value {
+        Some("1") => (true, None),
+        Some("0") => (false, None),
+        None => (false, Some("wireguard.mesh_vpn.enabled is not set".into())),
+        Some(other) => (
+            true,
+            Some(format!(
+                "wireguard.mesh_vpn.enabled is '{other}', not '1' or '0': assuming enabled"
+            )),
+        ),
+    }
+}
