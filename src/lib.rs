@@ -1,7 +1,16 @@
 //! mesh-vpn-wg: the resident mesh-VPN client of a Gluon node.
+//!
+//! Layout, from the edges inward:
+//! - `cli` and `commands`: the one binary's subcommands; `main.rs` only dispatches.
+//! - `config`: the Gluon site (site.json + domain) and UCI files, read under a [`root::Root`].
+//! - `identity`, `loadbalancing`, `link`: the byte-exact derivations and policies the gateways rely on.
+//! - `broker`, `resolve`, `endpoint`: talking to wgkex and turning names into addresses.
 
 pub mod broker;
+pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod endpoint;
 pub mod error;
 pub mod identity;
