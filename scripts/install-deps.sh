@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages and cargo tools a job needs, skipping what is
+# already there so repeated runs are fast. Usage: install-deps.sh test|size|fuzz|demo
+set -euo pipefail
+
+need_apt=()
+want_pkg() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
+
+case "${1:-test}" in
+  test) want_pkg xz-utils; want_pkg iproute2 ;;
+  size) want_pkg xz-utils ;;
+  fuzz) ;;
+  demo) want_pkg iproute2 ;;
+  *) echo "install-deps.sh: unknown job '$1'" >&2; exit 2 ;;
+esac
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: need root to install: ${need_apt[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs all of them. This is the README's test
+# command and what CI (.ci/run) calls on a fresh Debian 12 machine as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+section "installing test dependencies"
+scripts/install-deps.sh test
+
+section "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+section "tests"
+cargo test --workspace --locked
+
+section "size budget (release build)"
+scripts/size.sh --check
+
+section "ubus decoder fuzzing (bounded)"
+scripts/fuzz.sh 60
