@@ -5,6 +5,8 @@
 //! - `config`: the Gluon site (site.json + domain) and UCI files, read under a [`root::Root`].
 //! - `identity`, `loadbalancing`, `link`: the byte-exact derivations and policies the gateways rely on.
 //! - `broker`, `resolve`, `endpoint`: talking to wgkex and turning names into addresses.
+//! - `engine`: the uplink policy (health, reconnect, backoff) behind side-effect traits.
+//! - `daemon`: the resident process wiring engine, ubus object and signals together.
 
 pub mod broker;
 pub mod cli;
@@ -12,6 +14,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod endpoint;
+pub mod engine;
 pub mod error;
 pub mod identity;
 pub mod link;

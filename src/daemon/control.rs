@@ -9,16 +9,10 @@ use tokio::sync::{mpsc, watch};
 
 use super::status::Snapshot;
 use crate::config::{SECTION, keys::KEY_FILE_MODE, uci};
+use crate::engine::Command;
 use crate::error::Result;
 use crate::loadbalancing::{self, Decision};
 use crate::root::Root;
-
-/// Requests for the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    /// Start a reconnect cycle now, skipping any backoff wait once.
-    Reconnect,
-}
 
 /// Why `set_loadbalancing` refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -69,7 +63,10 @@ impl Control {
         let decision = loadbalancing::decide(current.site_mode, Some(enabled));
         self.snapshot.send_modify(|s| s.loadbalancing = decision);
         if decision.effective != current.effective {
-            self.reconnect();
+            // The engine reconnects: the gateway choice depends on it.
+            let _ = self
+                .commands
+                .try_send(Command::Loadbalancing(decision.effective));
         }
         Ok(decision)
     }

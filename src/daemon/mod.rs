@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::identity::{self, PrivateKey};
 use crate::logging::Logger;
 use crate::root::Root;
-use control::{Command, Control};
+use control::Control;
 use status::{Snapshot, State};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,10 +61,8 @@ async fn serve(root: Root, options: Options) -> Result<()> {
             _ = terminate.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
             _ = hangup.recv() => reload(&root, &key, &snapshot_tx),
-            Some(command) = commands.recv() => match command {
-                // The uplink engine (WireGuard, VXLAN, health checks) is not part of this build yet.
-                Command::Reconnect => info!("reconnect requested; no uplink engine in this build yet"),
-            },
+            // The uplink engine (WireGuard, VXLAN, health checks) is wired in next.
+            Some(command) = commands.recv() => info!("{command:?} requested; no uplink engine in this build yet"),
         }
     }
     ubus.abort();

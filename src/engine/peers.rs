@@ -1,0 +1,112 @@
+//! The order in which site peers are tried when the broker did not choose a
+//! gateway: shuffled per node, each peer once before any repeats, so a dead
+//! gateway costs one attempt per round instead of being drawn again and again
+//! (checkuplink drew uniformly at random on every run).
+
+use super::ports::Gateway;
+use super::random::Random;
+
+#[derive(Debug, Clone)]
+pub struct PeerQueue {
+    random: Random,
+    round: Vec<usize>,
+    last: Option<usize>,
+}
+
+impl PeerQueue {
+    pub fn new(random: Random) -> PeerQueue {
+        PeerQueue {
+            random,
+            round: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// The next peer to try, or `None` when the site has none.
+    pub fn next<'a>(&mut self, peers: &'a [Gateway]) -> Option<&'a Gateway> {
+        if peers.is_empty() {
+            return None;
+        }
+        self.round.retain(|&i| i < peers.len());
+        if self.round.is_empty() {
+            self.start_round(peers.len());
+        }
+        let index = self.round.pop()?;
+        self.last = Some(index);
+        peers.get(index)
+    }
+
+    /// Forgets the current round, e.g. when the site's peer list changed.
+    pub fn reset(&mut self) {
+        self.round.clear();
+        self.last = None;
+    }
+
+    fn start_round(&mut self, len: usize) {
+        self.round = (0..len).collect();
+        self.random.shuffle(&mut self.round);
+        // The peer that just failed should not open the next round.
+        if len > 1 && self.round.last() == self.last.as_ref() {
+            self.round.swap(0, len - 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::status::PeerSource;
+    use crate::endpoint::Endpoint;
+
+    fn peers(n: usize) -> Vec<Gateway> {
+        (0..n)
+            .map(|i| Gateway {
+                source: PeerSource::Site,
+                name: format!("gw{i}"),
+                endpoint: Endpoint::parse(&format!("gw{i}.example:40000")).unwrap(),
+                public_key: String::new(),
+                link_address: "fe80::1".parse().unwrap(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_peer_is_tried_once_per_round_and_never_twice_in_a_row() {
+        let site = peers(4);
+        let mut queue = PeerQueue::new(Random::new(7));
+        let mut previous = None;
+        for _ in 0..25 {
+            let mut round: Vec<String> = Vec::new();
+            for _ in 0..4 {
+                let name = queue.next(&site).unwrap().name.clone();
+                assert_ne!(Some(&name), previous.as_ref(), "same peer twice in a row");
+                previous = Some(name.clone());
+                round.push(name);
+            }
+            round.sort();
+            assert_eq!(round, ["gw0", "gw1", "gw2", "gw3"]);
+        }
+    }
+
+    #[test]
+    fn nodes_differ_in_order_and_an_empty_site_gives_none() {
+        let site = peers(6);
+        let order = |seed| {
+            let mut q = PeerQueue::new(Random::new(seed));
+            (0..6)
+                .map(|_| q.next(&site).unwrap().name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_ne!(order(1), order(2));
+        assert!(PeerQueue::new(Random::new(1)).next(&[]).is_none());
+    }
+
+    #[test]
+    fn a_shrunken_peer_list_is_respected() {
+        let mut queue = PeerQueue::new(Random::new(3));
+        queue.next(&peers(5));
+        for _ in 0..10 {
+            assert!(queue.next(&peers(2)).unwrap().name.as_str() < "gw2");
+        }
+    }
+}

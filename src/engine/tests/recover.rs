@@ -1,0 +1,206 @@
+//! After `connected`: dead gateways, flaky probes, broker outages, WAN loss,
+//! reconnect, reload and disable.
+
+use super::*;
+
+fn kill(node: &Node, name: &str) {
+    node.world.borrow_mut().alive.remove(name);
+}
+
+fn current(node: &Node) -> String {
+    node.snapshot.borrow().peer.as_ref().unwrap().name.clone()
+}
+
+#[test]
+fn a_dead_gateway_is_noticed_after_three_failed_checks_and_another_peer_is_used() {
+    run(config(false), |node| async move {
+        advance(3.0).await;
+        let first = current(&node);
+        kill(&node, &first);
+        advance(40.0).await;
+        let states = node.states.borrow().clone();
+        let (_, left_at) = states.get(4).unwrap();
+        let noticed = *left_at - Duration::from_secs(3);
+        // A check every 5 s, a failing one taking its 5 s HTTP timeout: three
+        // failures take 30 s at most (checkuplink: 60 to 100 s).
+        assert!(
+            noticed <= Duration::from_secs(30),
+            "noticed after {noticed:?}"
+        );
+        assert!(
+            noticed >= Duration::from_secs(15),
+            "noticed too early: {noticed:?}"
+        );
+        assert_eq!(node.state(), State::Connected);
+        assert_ne!(current(&node), first);
+        let snapshot = node.snapshot.borrow();
+        assert_eq!(snapshot.reconnects, 1);
+        assert!(snapshot.last_error.is_none(), "cleared on success");
+    });
+}
+
+#[test]
+fn two_failed_checks_in_a_row_do_not_reconnect() {
+    run(config(false), |node| async move {
+        advance(3.0).await;
+        let gw = current(&node);
+        kill(&node, &gw);
+        advance(13.5).await;
+        assert_eq!(node.snapshot.borrow().consecutive_failures, 2);
+        node.world.borrow_mut().alive.insert(gw.clone());
+        advance(20.0).await;
+        assert_eq!(node.state(), State::Connected);
+        assert_eq!(node.world.borrow().connects(), [gw], "no reconnect");
+        assert_eq!(node.snapshot.borrow().consecutive_failures, 0);
+        assert!(node.snapshot.borrow().checks["http"].ok);
+    });
+}
+
+#[test]
+fn a_broker_outage_backs_off_with_growing_jittered_waits_and_recovers() {
+    let mut settings = config(false);
+    settings.settings.backoff.max = Duration::from_secs(120);
+    run(settings, |node| async move {
+        node.world.borrow_mut().v1 = Err("connection refused".into());
+        advance(600.0).await;
+        let requests = node.world.borrow().count("v1");
+        // checkuplink: one request a minute (10); full jitter from 5 s doubling
+        // to a 120 s cap: more early, few later.
+        assert!(
+            (4..=40).contains(&requests),
+            "{requests} requests in 10 min"
+        );
+        let waits: Vec<Duration> = backoff_waits(&node);
+        assert!(waits.iter().all(|w| *w <= Duration::from_secs(120)));
+        assert!(
+            waits.iter().any(|w| *w > Duration::from_secs(20)),
+            "waits grow: {waits:?}"
+        );
+        assert_eq!(node.state(), State::Backoff);
+        assert!(node.snapshot.borrow().next_attempt.is_some());
+        node.world.borrow_mut().v1 = Ok(());
+        advance(130.0).await;
+        assert_eq!(node.state(), State::Connected);
+        assert!(node.snapshot.borrow().next_attempt.is_none());
+    });
+}
+
+/// Time spent in each backoff, from the recorded state changes.
+fn backoff_waits(node: &Node) -> Vec<Duration> {
+    let states = node.states.borrow();
+    states
+        .windows(2)
+        .filter(|w| w[0].0 == State::Backoff)
+        .map(|w| w[1].1 - w[0].1)
+        .collect()
+}
+
+#[test]
+fn reconnect_skips_the_backoff_wait_once() {
+    run(config(false), |node| async move {
+        node.world.borrow_mut().v1 = Err("connection refused".into());
+        advance(1.0).await;
+        assert_eq!(node.state(), State::Backoff);
+        let before = node.world.borrow().count("v1");
+        node.send(Command::Reconnect).await;
+        advance(0.2).await;
+        assert_eq!(
+            node.world.borrow().count("v1"),
+            before + 1,
+            "attempted at once"
+        );
+        assert_eq!(node.state(), State::Backoff, "and backed off again");
+    });
+}
+
+#[test]
+fn reconnect_while_connected_builds_the_link_again() {
+    run(config(false), |node| async move {
+        advance(3.0).await;
+        node.send(Command::Reconnect).await;
+        advance(3.0).await;
+        assert_eq!(node.state(), State::Connected);
+        assert_eq!(node.world.borrow().connects().len(), 2);
+        assert_eq!(node.snapshot.borrow().reconnects, 1);
+    });
+}
+
+#[test]
+fn without_a_wan_route_nothing_is_tried_and_a_new_route_triggers_an_attempt_at_once() {
+    run(config(false), |node| async move {
+        node.world.borrow_mut().v1 = Err("network unreachable".into());
+        advance(1.0).await;
+        node.wan.send(false).unwrap();
+        advance(0.1).await;
+        assert_eq!(node.state(), State::NoUplink);
+        let requests = node.world.borrow().count("v1");
+        advance(3600.0).await;
+        assert_eq!(
+            node.world.borrow().count("v1"),
+            requests,
+            "silent while no WAN"
+        );
+        node.world.borrow_mut().v1 = Ok(());
+        node.wan.send(true).unwrap();
+        advance(2.0).await;
+        assert_eq!(node.state(), State::Connected);
+    });
+}
+
+#[test]
+fn disabling_tears_down_and_enabling_connects_again() {
+    run(config(false), |node| async move {
+        advance(3.0).await;
+        let mut off = config(false);
+        off.enabled = false;
+        node.send(Command::Reload(off)).await;
+        advance(0.1).await;
+        assert_eq!(node.state(), State::Disabled);
+        assert!(node.world.borrow().connected.is_none());
+        assert!(node.snapshot.borrow().peer.is_none());
+        node.send(Command::Reload(config(false))).await;
+        advance(3.0).await;
+        assert_eq!(node.state(), State::Connected);
+    });
+}
+
+#[test]
+fn a_reload_reconnects_only_when_something_relevant_changed() {
+    run(config(false), |node| async move {
+        advance(3.0).await;
+        let mut same = config(false);
+        same.settings.failures_before_reconnect = 5;
+        node.send(Command::Reload(same)).await;
+        advance(3.0).await;
+        assert_eq!(
+            node.world.borrow().connects().len(),
+            1,
+            "tunable only: no reconnect"
+        );
+        let mut fewer_peers = config(false);
+        fewer_peers.site_peers.truncate(1);
+        node.send(Command::Reload(fewer_peers)).await;
+        advance(3.0).await;
+        assert_eq!(node.world.borrow().connects().len(), 2);
+        assert_eq!(current(&node), "gw1");
+    });
+}
+
+#[test]
+fn switching_loadbalancing_on_reconnects_through_v2() {
+    run(config(false), |node| async move {
+        node.world.borrow_mut().v2 = Ok(gateway("broker-gw", PeerSource::Broker));
+        advance(3.0).await;
+        node.send(Command::Loadbalancing(false)).await;
+        advance(3.0).await;
+        assert_eq!(
+            node.world.borrow().count("v2"),
+            0,
+            "unchanged: nothing to do"
+        );
+        node.send(Command::Loadbalancing(true)).await;
+        advance(3.0).await;
+        assert_eq!(node.world.borrow().count("v2"), 1);
+        assert_eq!(current(&node), "broker-gw");
+    });
+}
