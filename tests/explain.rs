@@ -343,3 +343,38 @@ fn bad_command_lines_exit_2_with_usage() {
         "{stderr}"
     );
 }
+
+#[test]
+fn health_tunables_come_from_uci_and_bad_values_are_named() {
+    let tree = node(Some("off"), None);
+    assert_eq!(
+        explain_json(tree.path())["health"],
+        json!({"probe_interval_secs": 5, "failures_before_reconnect": 3})
+    );
+    tree.uci_wireguard(&[
+        ("enabled", "1"),
+        ("privatekey", PRIVATE_KEY),
+        ("failures_before_reconnect", "6"),
+    ]);
+    assert_eq!(
+        explain_json(tree.path())["health"]["failures_before_reconnect"],
+        6
+    );
+    for (option, value) in [
+        ("failures_before_reconnect", "0"),
+        ("probe_interval", "fast"),
+    ] {
+        tree.uci_wireguard(&[
+            ("enabled", "1"),
+            ("privatekey", PRIVATE_KEY),
+            (option, value),
+        ]);
+        let (code, _, stderr) = explain(tree.path(), &[]);
+        assert_eq!(code, 1);
+        assert!(
+            stderr.contains(&format!("mesh_vpn.{option} = '{value}'")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("etc/config/wireguard"), "{stderr}");
+    }
+}

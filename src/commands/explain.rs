@@ -8,7 +8,7 @@ use std::net::Ipv6Addr;
 use serde::Serialize;
 
 use crate::broker::{Api, BrokerUrl};
-use crate::config::{Domain, KeyState, NodeConfig, SitePeer};
+use crate::config::{Domain, HealthTunables, KeyState, NodeConfig, SitePeer};
 use crate::error::{Error, Result};
 use crate::identity;
 use crate::link;
@@ -32,6 +32,7 @@ pub struct Explanation {
     pub interfaces: Interfaces,
     pub vxlan_port: u16,
     pub ntp_servers: Vec<String>,
+    pub health: HealthTunables,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +111,7 @@ pub fn explain(root: &Root) -> Result<Explanation> {
         },
         vxlan_port: link::VXLAN_PORT,
         ntp_servers: config.ntp_servers,
+        health: config.health,
     })
 }
 
@@ -170,6 +172,11 @@ impl Explanation {
             );
         }
         let _ = writeln!(out, "NTP servers     {}", self.ntp_servers.join(" "));
+        let _ = writeln!(
+            out,
+            "health check    every {} s; reconnect after {} failed checks in a row",
+            self.health.probe_interval_secs, self.health.failures_before_reconnect
+        );
         out
     }
 }

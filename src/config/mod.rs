@@ -7,7 +7,7 @@ pub mod keys;
 pub mod site;
 pub mod uci;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::identity::PrivateKey;
 use crate::loadbalancing::{self, Decision};
 use crate::root::Root;
@@ -37,6 +37,17 @@ pub struct NodeConfig {
     pub loadbalancing: Decision,
     /// `system.ntp.server` as Gluon configured it, else the site's `ntp_servers`.
     pub ntp_servers: Vec<String>,
+    pub health: HealthTunables,
+}
+
+/// Health-check patience, tunable per node in UCI so a slow LTE uplink can be
+/// given more time without a firmware change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct HealthTunables {
+    /// `wireguard.mesh_vpn.probe_interval`, seconds (default 5).
+    pub probe_interval_secs: u32,
+    /// `wireguard.mesh_vpn.failures_before_reconnect` (default 3).
+    pub failures_before_reconnect: u32,
 }
 
 impl NodeConfig {
@@ -59,7 +70,17 @@ impl NodeConfig {
             Some(list) if !list.is_empty() => list.to_vec(),
             _ => site.ntp_servers.clone(),
         };
+        let health = HealthTunables {
+            probe_interval_secs: read_number(&wireguard, "probe_interval", 5, 1..=3600)?,
+            failures_before_reconnect: read_number(
+                &wireguard,
+                "failures_before_reconnect",
+                3,
+                1..=100,
+            )?,
+        };
         Ok(NodeConfig {
+            health,
             loadbalancing: loadbalancing::decide(site.loadbalancing, override_),
             site,
             enabled,
@@ -91,5 +112,30 @@ fn read_enabled(value: Option<&str>) -> (bool, Option<String>) {
                 "wireguard.mesh_vpn.enabled is '{other}', not '1' or '0': assuming enabled"
             )),
         ),
+    }
+}
+
+/// An optional whole number in `wireguard.mesh_vpn`; a value out of range or
+/// not a number is an error naming the option, never silently replaced.
+fn read_number(
+    file: &UciFile,
+    option: &str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32> {
+    let Some(text) = file.get(SECTION, option) else {
+        return Ok(default);
+    };
+    match text.trim().parse::<u32>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(Error::Uci {
+            file: file.path().to_path_buf(),
+            line: None,
+            problem: format!(
+                "{SECTION}.{option} = '{text}' is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        }),
     }
 }

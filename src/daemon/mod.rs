@@ -5,6 +5,7 @@
 mod bus;
 pub mod control;
 pub mod object;
+pub mod ports;
 pub mod status;
 
 use std::path::PathBuf;
