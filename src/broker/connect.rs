@@ -183,6 +183,19 @@ mod tests {
     }
 
     #[test]
+    fn mark_is_set_before_connect() {
+        let addr = "[::1]:1".parse().unwrap();
+        match marked_socket(addr, 1) {
+            Ok(socket) => assert_eq!(socket2::SockRef::from(&socket).mark().unwrap(), 1),
+            Err(e @ BrokerError::Mark { .. }) => {
+                assert!(e.to_string().contains("needs CAP_NET_ADMIN"), "{e}");
+                eprintln!("SKIP: not allowed to set SO_MARK here ({e})");
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
     fn mark_zero_is_not_set() {
         let socket = marked_socket("127.0.0.1:1".parse().unwrap(), 0).unwrap();
         assert_eq!(socket2::SockRef::from(&socket).mark().unwrap_or(0), 0);

@@ -34,7 +34,8 @@ pub enum BrokerError {
     #[error("{0}")]
     Url(String),
 
-    #[error("cannot resolve the broker: {0}")]
+    /// The resolver's message, which names the host.
+    #[error("{0}")]
     Resolve(String),
 
     #[error(
@@ -62,6 +63,10 @@ pub enum BrokerError {
 
     #[error("no reply within {}s while {phase}", after.as_secs_f32())]
     Timeout { phase: Phase, after: Duration },
+
+    /// The TLS library refused our settings (not the broker's fault).
+    #[error("cannot set up TLS: {0}")]
+    TlsSetup(String),
 
     #[error("TLS with {addr} failed: {problem}")]
     Tls { addr: SocketAddr, problem: String },

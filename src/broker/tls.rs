@@ -51,7 +51,7 @@ impl TlsRoots {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| BrokerError::Url(format!("TLS setup: {e}")))?
+            .map_err(|e| BrokerError::TlsSetup(e.to_string()))?
             .with_root_certificates(self.store())
             .with_no_client_auth();
         Ok(Arc::new(config))
