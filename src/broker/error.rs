@@ -18,11 +18,11 @@ pub enum Phase {
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Phase::Resolve => "resolving the broker",
+            Phase::Resolve => "resolving the broker's name",
             Phase::Connect => "connecting",
-            Phase::TlsHandshake => "the TLS handshake",
+            Phase::TlsHandshake => "in the TLS handshake",
             Phase::Send => "sending the request",
-            Phase::Receive => "reading the reply",
+            Phase::Receive => "waiting for the reply",
         })
     }
 }
@@ -61,7 +61,7 @@ pub enum BrokerError {
         source: std::io::Error,
     },
 
-    #[error("no reply within {}s while {phase}", after.as_secs_f32())]
+    #[error("gave up after {}s (total timeout) while {phase}", after.as_secs_f32())]
     Timeout { phase: Phase, after: Duration },
 
     /// The TLS library refused our settings (not the broker's fault).

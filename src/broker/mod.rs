@@ -176,6 +176,22 @@ mod tests {
     }
 
     #[test]
+    fn errors_read_well_in_a_log_line() {
+        let url = BrokerUrl::parse("broker.ffmuc.net").unwrap();
+        let err = crate::error::Error::Broker {
+            url: url.endpoint(Api::V2),
+            problem: BrokerError::Http {
+                status: 500,
+                message: "could not get gateway data".into(),
+            },
+        };
+        assert_eq!(
+            err.to_string(),
+            "broker https://broker.ffmuc.net/api/v2/wg/key/exchange: HTTP 500: could not get gateway data"
+        );
+    }
+
+    #[test]
     fn host_header_keeps_non_default_ports() {
         let broker = |url: &str| Broker {
             url: BrokerUrl::parse(url).unwrap(),

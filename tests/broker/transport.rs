@@ -222,3 +222,36 @@ async fn the_test_broker_routes_like_flask() {
         ("HTTP/1.1 200 OK", "{\"Message\":\"OK\"}\n")
     );
 }
+
+#[tokio::test]
+async fn a_tls_handshake_that_never_completes_hits_the_total_timeout() {
+    // The kernel accepts the connection into the backlog; nobody ever speaks TLS.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = silent.local_addr().expect("addr");
+    let test_broker = TestBroker::https().await.expect("broker starts");
+    let mut broker = client(&format!("https://{addr}"), &test_broker);
+    broker.timeouts = Timeouts {
+        connect: Duration::from_millis(200),
+        total: Duration::from_millis(300),
+    };
+    let err = broker
+        .exchange(Api::V1, DOMAIN, NODE_KEY, Family::V4, 0)
+        .await
+        .expect_err("silent peer");
+    assert!(
+        matches!(
+            err,
+            BrokerError::Timeout {
+                phase: mesh_vpn_wg::broker::Phase::TlsHandshake,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "gave up after 0.3s (total timeout) while in the TLS handshake"
+    );
+}
