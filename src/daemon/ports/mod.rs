@@ -4,4 +4,5 @@
 //! [`crate::engine::ports`].
 
 pub mod clock;
+pub mod exchange;
 pub mod probe;
