@@ -53,7 +53,12 @@ fn invoke(reg: &mut Registry, client: u32, message: &Message) -> Option<u32> {
         return Some(NOT_FOUND);
     };
     let (user, group) = reg.credentials(client);
-    let mut attrs = vec![Attr::ObjId(id), Attr::Method(method.to_owned()), user, group];
+    let mut attrs = vec![
+        Attr::ObjId(id),
+        Attr::Method(method.to_owned()),
+        user,
+        group,
+    ];
     if let Some(data) = message.data() {
         attrs.push(Attr::Data(data.clone()));
     }

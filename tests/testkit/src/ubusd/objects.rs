@@ -23,7 +23,13 @@ pub fn add_object(reg: &mut Registry, client: u32, request: &Message) -> Option<
         (None, Some(signature)) if valid_signature(signature) => {
             let id = reg.new_id();
             let signature = signature.clone();
-            reg.types.insert(id, ObjectType { signature, refcount: 1 });
+            reg.types.insert(
+                id,
+                ObjectType {
+                    signature,
+                    refcount: 1,
+                },
+            );
             Some(id)
         }
         (None, Some(_)) => return Some(INVALID_ARGUMENT),
@@ -54,7 +60,13 @@ fn valid_signature(signature: &Table) -> bool {
         .all(|(name, method)| !name.is_empty() && matches!(method, Value::Table(_)))
 }
 
-fn insert_object(reg: &mut Registry, client: u32, id: u32, path: Option<String>, type_id: Option<u32>) {
+fn insert_object(
+    reg: &mut Registry,
+    client: u32,
+    id: u32,
+    path: Option<String>,
+    type_id: Option<u32>,
+) {
     if let Some(path) = &path {
         reg.paths.insert(path.clone(), id);
     }

@@ -16,7 +16,9 @@ pub type Shared = Arc<Mutex<Registry>>;
 
 pub fn lock(shared: &Shared) -> MutexGuard<'_, Registry> {
     // A handler never panics on input; if one did, the state is still usable for a test.
-    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub async fn accept_loop(listener: UnixListener, shared: Shared) {

@@ -23,7 +23,10 @@ pub fn subscribe(reg: &mut Registry, client: u32, request: &Message) -> Option<u
         Some(owner) if owner == client => return Some(INVALID_ARGUMENT),
         Some(_) => {}
     }
-    let first = reg.objects.get(&target).is_some_and(|t| t.subscribers.is_empty());
+    let first = reg
+        .objects
+        .get(&target)
+        .is_some_and(|t| t.subscribers.is_empty());
     if let Some(t) = reg.objects.get_mut(&target) {
         t.subscribers.insert(0, subscriber);
     }
@@ -99,7 +102,11 @@ pub fn notify(reg: &mut Registry, client: u32, request: &Message) -> Option<u32>
     if reg.owner_of(id) != Some(client) {
         return Some(NOT_FOUND);
     }
-    let subscribers = reg.objects.get(&id).map(|o| o.subscribers.clone()).unwrap_or_default();
+    let subscribers = reg
+        .objects
+        .get(&id)
+        .map(|o| o.subscribers.clone())
+        .unwrap_or_default();
     let no_reply = request.no_reply();
     if !no_reply {
         let attrs = vec![
@@ -127,7 +134,10 @@ pub fn notify(reg: &mut Registry, client: u32, request: &Message) -> Option<u32>
         if let Some(data) = request.data() {
             attrs.push(Attr::Data(data.clone()));
         }
-        reg.send(owner, Message::new(MessageType::Invoke, request.seq, client, attrs));
+        reg.send(
+            owner,
+            Message::new(MessageType::Invoke, request.seq, client, attrs),
+        );
     }
     None
 }
@@ -138,4 +148,3 @@ fn target_of(message: &Message) -> Option<u32> {
         _ => None,
     })
 }
-
