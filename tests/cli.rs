@@ -21,7 +21,11 @@ fn cli(root: &Path, socket: &Path, args: &[&str]) -> (i32, String, String) {
         .output()
         .expect("run mesh-vpn-wg");
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
 }
 
 fn run(daemon: &Daemon, args: &[&str]) -> (i32, String, String) {
@@ -34,10 +38,18 @@ fn status_as_text_and_json() {
     let (code, stdout, stderr) = run(&daemon, &["status"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("state           idle for "), "{stdout}");
-    assert!(stdout.contains(&format!("public key      {PUBLIC_KEY}\n")), "{stdout}");
-    assert!(stdout.contains(&format!("link-local      {LINK_LOCAL}")), "{stdout}");
     assert!(
-        stdout.contains("loadbalancing   off (site mode off-by-default, override -, owner may change it)"),
+        stdout.contains(&format!("public key      {PUBLIC_KEY}\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("link-local      {LINK_LOCAL}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "loadbalancing   off (site mode off-by-default, override -, owner may change it)"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("gateway         none\n"), "{stdout}");
@@ -55,14 +67,21 @@ fn status_as_text_and_json() {
 fn reconnect_and_loadbalancing_when_the_site_allows_it() {
     let daemon = Daemon::start(node(Some("off-by-default"), None));
     let (code, stdout, stderr) = run(&daemon, &["reconnect"]);
-    assert_eq!((code, stdout.as_str()), (0, "reconnect requested\n"), "{stderr}");
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "reconnect requested\n"),
+        "{stderr}"
+    );
 
     for (arg, effective, persisted) in [("on", "on", "'1'"), ("off", "off", "'0'")] {
         let (code, stdout, stderr) = run(&daemon, &["loadbalancing", arg]);
         assert_eq!(code, 0, "{stderr}");
         assert_eq!(stdout, format!("loadbalancing is now {effective}\n"));
         let uci = daemon.tree.read("etc/config/wireguard");
-        assert!(uci.contains(&format!("option loadbalancing {persisted}")), "{uci}");
+        assert!(
+            uci.contains(&format!("option loadbalancing {persisted}")),
+            "{uci}"
+        );
     }
 }
 
@@ -88,7 +107,10 @@ fn no_ubusd_or_no_daemon_is_exit_code_3_with_a_hint() {
     for args in [&["status"][..], &["reconnect"], &["loadbalancing", "on"]] {
         let (code, _, stderr) = cli(tree.path(), &socket, args);
         assert_eq!(code, 3, "{args:?}: {stderr}");
-        assert!(stderr.contains("is the mesh-vpn-wg daemon running?"), "{stderr}");
+        assert!(
+            stderr.contains("is the mesh-vpn-wg daemon running?"),
+            "{stderr}"
+        );
     }
 }
 
@@ -96,7 +118,11 @@ fn no_ubusd_or_no_daemon_is_exit_code_3_with_a_hint() {
 fn a_bad_command_line_is_exit_code_2() {
     let tree = node(None, None);
     let socket = tree.path().join("ubus.sock");
-    for args in [&["loadbalancing", "maybe"][..], &["loadbalancing"], &["reconnect", "now"]] {
+    for args in [
+        &["loadbalancing", "maybe"][..],
+        &["loadbalancing"],
+        &["reconnect", "now"],
+    ] {
         let (code, _, stderr) = cli(tree.path(), &socket, args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stderr.contains("usage: mesh-vpn-wg"), "{stderr}");
