@@ -116,3 +116,6 @@ pub fn own_credentials() -> (String, String) {
         Err(_) => (String::new(), String::new()),
     }
 }
+
+#[cfg(test)]
+mod tests;
