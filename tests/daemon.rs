@@ -276,7 +276,7 @@ fn enabling_in_uci_then_sighup_is_announced_as_event_and_notify() {
         (stream, listener, subscriber)
     });
     // Let the daemon take in NOTIFY {ACTIVE 1} before the state changes.
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(500));
     daemon
         .tree
         .uci_wireguard(&[("enabled", "1"), ("privatekey", PRIVATE_KEY)]);

@@ -38,7 +38,7 @@ struct Running {
 }
 
 impl TestUbusd {
-    /// Listens on `path` (a stale socket file there is replaced) and serves on a thread of its
+    /// Listens on `path` (a stale socket there is replaced) and serves on a thread of its
     /// own, so sync and async callers alike can use it. Clients may connect once this returns.
     pub fn start(path: impl AsRef<Path>) -> io::Result<TestUbusd> {
         let path = path.as_ref().to_path_buf();
@@ -78,9 +78,15 @@ impl Drop for TestUbusd {
 }
 
 fn launch(path: &Path) -> io::Result<Running> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
+    use std::os::unix::fs::FileTypeExt;
+    // A socket left by an earlier run is replaced; anything else at that path is not ours.
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => std::fs::remove_file(path)?,
+        Ok(_) => {
+            let problem = format!("{} exists and is not a socket", path.display());
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, problem));
+        }
+        Err(_) => {}
     }
     let listener = std::os::unix::net::UnixListener::bind(path)?;
     listener.set_nonblocking(true)?;
