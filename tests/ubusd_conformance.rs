@@ -16,9 +16,6 @@ use serde_json::Value as Json;
 use testkit::ubusd::TestUbusd;
 use ubus_wire::{Attr, Message, MessageType};
 
-/// Scenarios that need parts of ubusd the stand-in does not have.
-const NOT_COVERED: [(&str, &str); 1] = [("m_monitor", "monitoring (object 3) is not implemented")];
-
 fn fixture_dir() -> Option<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     [
@@ -66,10 +63,6 @@ async fn every_recorded_scenario_gets_the_answers_the_real_ubusd_gave() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut replayed = 0;
     for name in &names {
-        if let Some((_, why)) = NOT_COVERED.iter().find(|(n, _)| n == name) {
-            eprintln!("SKIP: {name}: {why}");
-            continue;
-        }
         let fixture = load(&dir, name);
         let mut ubusd = TestUbusd::start(tmp.path().join("ubus.sock")).expect("start ubusd");
         let compared = replay::Replay::new(name, &fixture, &mut ubusd)
@@ -80,7 +73,7 @@ async fn every_recorded_scenario_gets_the_answers_the_real_ubusd_gave() {
         replayed += 1;
         ubusd.stop();
     }
-    assert_eq!(replayed, names.len() - NOT_COVERED.len());
+    assert_eq!(replayed, names.len());
 }
 
 /// Accepts one connection as ubusd would, sends HELLO and returns the first request.

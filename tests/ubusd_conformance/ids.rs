@@ -112,7 +112,24 @@ impl Ids {
             assert_eq!(recorded.seq, ours.seq, "{context}: seq");
         }
         self.value(recorded.peer, ours.peer, &format!("{context}: header peer"));
-        for (r, o) in recorded.attrs.iter().zip(&ours.attrs) {
+        let monitor = recorded.kind == ubus_wire::MessageType::Monitor;
+        self.attrs(&recorded.attrs, &ours.attrs, monitor, credentials, context);
+    }
+
+    fn attrs(
+        &mut self,
+        recorded: &[Attr],
+        ours: &[Attr],
+        monitor: bool,
+        credentials: &(String, String),
+        context: &str,
+    ) {
+        assert_eq!(
+            recorded.len(),
+            ours.len(),
+            "{context}: {recorded:?} vs {ours:?}"
+        );
+        for (r, o) in recorded.iter().zip(ours) {
             let context = format!("{context}: {:?}", r.id());
             match (r, o) {
                 (Attr::ObjId(a), Attr::ObjId(b))
@@ -129,8 +146,42 @@ impl Ids {
                 }
                 (Attr::User(_), Attr::User(b)) => assert_eq!(b, &credentials.0, "{context}"),
                 (Attr::Group(_), Attr::Group(b)) => assert_eq!(b, &credentials.1, "{context}"),
+                (Attr::Unknown { id, payload: a }, Attr::Unknown { payload: b, .. }) if monitor => {
+                    self.monitor_attr(*id, a, b, credentials, &context)
+                }
                 (a, b) => assert_eq!(a, b, "{context}"),
             }
+        }
+    }
+
+    /// MONITOR attributes: CLIENT and PEER are ids, DATA holds the monitored message's attributes.
+    fn monitor_attr(
+        &mut self,
+        id: u8,
+        recorded: &[u8],
+        ours: &[u8],
+        credentials: &(String, String),
+        context: &str,
+    ) {
+        let u32_of = |b: &[u8]| {
+            <[u8; 4]>::try_from(b)
+                .map(u32::from_be_bytes)
+                .expect("int32")
+        };
+        match id {
+            0 | 1 => self.value(u32_of(recorded), u32_of(ours), context),
+            5 => {
+                let decode =
+                    |b: &[u8]| ubus_wire::message::decode_attrs(b).expect("monitored attrs");
+                self.attrs(
+                    &decode(recorded),
+                    &decode(ours),
+                    false,
+                    credentials,
+                    context,
+                );
+            }
+            _ => assert_eq!(recorded, ours, "{context}"),
         }
     }
 
@@ -159,11 +210,11 @@ impl Ids {
 }
 
 /// Messages whose seq comes from one of ubusd's own counters (event deliveries, NOTIFY
-/// {ACTIVE}, UNSUBSCRIBE), which depend on the lab's history before the recording.
+/// {ACTIVE}, UNSUBSCRIBE, MONITOR copies), which depend on the lab's history before the recording.
 fn ubusd_counter(message: &Message) -> bool {
     use ubus_wire::MessageType::*;
     match message.kind {
-        Notify | Unsubscribe => true,
+        Notify | Unsubscribe | Monitor => true,
         Invoke => message.peer == 0,
         _ => false,
     }

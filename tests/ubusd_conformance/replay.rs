@@ -216,7 +216,7 @@ impl<'a> Replay<'a> {
         }
     }
 
-    /// Opens are lazy; an EOF the client caused closes our end, one ubusd caused is a restart.
+    /// Opens happen where recorded (a monitor sees the HELLO); an EOF the client caused closes our end, one ubusd caused is a restart.
     async fn conn_events(&mut self, after: i64) {
         let events = self.fixture["conn_events"]
             .as_array()
@@ -225,6 +225,7 @@ impl<'a> Replay<'a> {
         for event in events.iter().filter(|e| e["after_message"] == after) {
             let conn = event["conn"].as_str().unwrap_or_default();
             match (event["event"].as_str(), event["detail"].as_str()) {
+                (Some("open"), _) => drop(self.conn(conn).await),
                 (Some("eof"), Some("client closed")) => drop(self.conns.remove(conn)),
                 (Some("eof"), Some("ubusd closed")) => {
                     self.ubusd.restart().expect("restart");

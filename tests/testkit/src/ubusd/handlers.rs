@@ -4,7 +4,7 @@
 use ubus_wire::{Attr, Data, Message, MessageType};
 
 use super::state::{ACL_OBJECT, EVENT_OBJECT, MONITOR_OBJECT, Registry};
-use super::{events, objects, subscriptions};
+use super::{events, monitor, objects, subscriptions};
 
 const INVALID_COMMAND: u32 = 1;
 const INVALID_ARGUMENT: u32 = 2;
@@ -45,8 +45,9 @@ fn invoke(reg: &mut Registry, client: u32, message: &Message) -> Option<u32> {
     };
     match id {
         EVENT_OBJECT => return Some(events::invoke(reg, client, method, message.data_table())),
-        // Monitoring and ubusd's ACL query are not part of this stand-in.
-        ACL_OBJECT | MONITOR_OBJECT => return Some(NOT_SUPPORTED),
+        MONITOR_OBJECT => return Some(monitor::invoke(reg, client, method)),
+        // ubusd's ACL query is not part of this stand-in.
+        ACL_OBJECT => return Some(NOT_SUPPORTED),
         _ => {}
     }
     let Some(owner) = reg.owner_of(id) else {

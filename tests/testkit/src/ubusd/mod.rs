@@ -4,8 +4,8 @@
 //! ubusd does (`shared/ubus-fixtures`, checked by `tests/ubusd_conformance.rs`): HELLO with
 //! random client ids, LOOKUP (exact, `prefix*`, all), ADD_OBJECT/REMOVE_OBJECT with object and
 //! type ids, INVOKE routing to the owner and relaying its DATA/STATUS, events on object 1,
-//! SUBSCRIBE/UNSUBSCRIBE/NOTIFY, PING, and cleanup when a client goes. Not implemented: ACLs,
-//! monitoring (object 3), the ACL query (object 2) and file descriptor passing.
+//! SUBSCRIBE/UNSUBSCRIBE/NOTIFY, PING, monitoring (object 3, open to any user), and cleanup when
+//! a client goes. Not implemented: ACLs, the ACL query (object 2) and file descriptor passing.
 //!
 //! ```no_run
 //! let mut ubusd = testkit::ubusd::TestUbusd::start("/tmp/t/ubus.sock").unwrap();
@@ -15,6 +15,7 @@
 
 mod events;
 mod handlers;
+mod monitor;
 mod objects;
 mod server;
 mod state;

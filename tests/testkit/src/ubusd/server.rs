@@ -9,6 +9,7 @@ use ubus_wire::connection::{read_message, write_message};
 use ubus_wire::{Message, MessageType};
 
 use super::handlers;
+use super::monitor;
 use super::objects;
 use super::state::{Client, Registry};
 
@@ -61,7 +62,9 @@ async fn serve_client(stream: UnixStream, shared: Shared) {
     });
     // Malformed input or EOF ends the client, as ubusd drops a client it cannot parse.
     while let Ok(Some(message)) = read_message(&mut reader).await {
-        handlers::handle(&mut lock(&shared), id, &message);
+        let mut reg = lock(&shared);
+        monitor::copy(&mut reg, id, &message, false);
+        handlers::handle(&mut reg, id, &message);
     }
     disconnect(&shared, id);
     // Dropping the outbox (in disconnect) lets the writer flush what is queued and stop.
@@ -79,6 +82,7 @@ fn disconnect(shared: &Shared, id: u32) {
     for object in owned {
         objects::free_object(&mut reg, object);
     }
+    reg.monitors.retain(|(monitor, _)| *monitor != id);
     reg.clients.remove(&id);
 }
 

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
 
 use tokio::sync::mpsc::UnboundedSender;
+
+use super::monitor;
 use ubus_wire::{Attr, Message, MessageType, Table};
 
 /// The system objects ubusd itself serves.
@@ -54,6 +56,8 @@ pub struct Registry {
     pub listeners: Vec<Listener>,
     /// ubusd's global counter for event deliveries.
     pub event_seq: u16,
+    /// Monitoring clients with their MONITOR message counters.
+    pub monitors: Vec<(u32, u16)>,
     random: RandomState,
     draws: u64,
 }
@@ -76,18 +80,23 @@ impl Registry {
     }
 
     /// Queues a message for a client; a client that is gone simply misses it, as in ubusd.
-    pub fn send(&self, client: u32, message: Message) {
+    /// Monitors get their copy first, as in ubusd's ubus_msg_send.
+    pub fn send(&mut self, client: u32, message: Message) {
+        if !self.clients.contains_key(&client) {
+            return;
+        }
+        monitor::copy(self, client, &message, true);
         if let Some(c) = self.clients.get(&client) {
             let _ = c.outbox.send(message);
         }
     }
 
     /// A reply to `request`: same seq and peer, as `ubus_proto_send_msg_from_blob` does.
-    pub fn reply(&self, client: u32, request: &Message, kind: MessageType, attrs: Vec<Attr>) {
+    pub fn reply(&mut self, client: u32, request: &Message, kind: MessageType, attrs: Vec<Attr>) {
         self.send(client, Message::new(kind, request.seq, request.peer, attrs));
     }
 
-    pub fn reply_status(&self, client: u32, request: &Message, status: u32) {
+    pub fn reply_status(&mut self, client: u32, request: &Message, status: u32) {
         self.reply(
             client,
             request,
