@@ -2,6 +2,8 @@
 //! A test ubusd and the daemon on an enabled node whose broker (127.0.0.1) accepts and never
 //! answers, so an engine would hang mid-reconnect; then 100 concurrent callers each make
 //! `STATUS_CALLS` (default 50) status calls through ubusd. Prints figures; target p99 < 5 ms.
+//! The test ubusd and the callers run inside this process, so each phase also prints the CPU
+//! time the daemon and this process used, to tell the daemon's share from the harness'.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
