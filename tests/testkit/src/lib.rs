@@ -1,4 +1,5 @@
 //! Test and demo tooling for mesh-vpn-wg: stand-ins for the services a Gluon
-//! node talks to. Never shipped to routers.
+//! node talks to (wgkex broker, ubusd). Never shipped to routers.
 
 pub mod broker;
+pub mod ubusd;
