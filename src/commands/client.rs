@@ -34,13 +34,17 @@ pub fn call(socket: &Path, method: &str, args: Table) -> Result<Value> {
 }
 
 fn not_running(socket: &Path, e: ubus_wire::Error) -> Error {
-    log::debug!("{e}");
+    // Keep the underlying cause only; the action already says what we tried.
+    let source = match e {
+        ubus_wire::Error::Io { source, .. } => source,
+        other => std::sync::Arc::new(std::io::Error::other(other.to_string())),
+    };
     Error::Ubus(ubus_wire::Error::Io {
         action: format!(
             "connecting to ubus at {} (is ubusd running?)",
             socket.display()
         ),
-        source: std::sync::Arc::new(std::io::Error::other(e.to_string())),
+        source,
     })
 }
 
