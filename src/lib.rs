@@ -5,12 +5,14 @@
 //! - `config`: the Gluon site (site.json + domain) and UCI files, read under a [`root::Root`].
 //! - `identity`, `loadbalancing`, `link`: the byte-exact derivations and policies the gateways rely on.
 //! - `broker`, `resolve`, `endpoint`: talking to wgkex and turning names into addresses.
+//! - `dataplane`: WireGuard, VXLAN, addresses, firewall rule and batman-adv, as desired state.
 
 pub mod broker;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod dataplane;
 pub mod endpoint;
 pub mod error;
 pub mod identity;
