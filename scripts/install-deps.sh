@@ -10,7 +10,7 @@ case "${1:-test}" in
   # wireguard-go/-tools: userspace WireGuard for the data-plane netns tests
   # (no kernel module on CI hosts); nftables/iptables: the firewall rule;
   # batctl: batman-adv tooling for the kernel lab.
-  test) for p in xz-utils iproute2 wireguard-go wireguard-tools nftables iptables batctl; do want_pkg "$p"; done ;;
+  test) for p in xz-utils iproute2 iputils-ping wireguard-go wireguard-tools nftables iptables batctl; do want_pkg "$p"; done ;;
   size) want_pkg xz-utils ;;
   fuzz) ;;
   demo) want_pkg iproute2 ;;

@@ -48,7 +48,7 @@ impl DataPlane {
         let wg = self.ensure_wireguard_link(&mut rtnl, spec, &mut report)?;
         self.ensure_wireguard_config(spec, &mut report)?;
         ensure_mtu(&mut rtnl, &wg, spec.wg_mtu(), &mut report)?;
-        ensure_address(&mut rtnl, &wg, spec.node_link_local(), &mut report)?;
+        ensure_only_link_local(&mut rtnl, &wg, spec.node_link_local(), &mut report)?;
         ensure_up(&mut rtnl, &wg, &mut report)?;
         let vxlan = ensure_vxlan(&mut rtnl, spec, wg.index, &mut report)?;
         if self.firewall_verified != Some(wg.index) {
@@ -217,18 +217,44 @@ fn ensure_up(rtnl: &mut Rtnl, link: &LinkState, report: &mut ApplyReport) -> Res
     Ok(())
 }
 
-fn ensure_address(
+/// The node's link address must be the only link-local address on the
+/// WireGuard interface: the gateway accepts nothing else as source (its
+/// allowed-ips is that /128), so a kernel-made one would break traffic.
+fn ensure_only_link_local(
     rtnl: &mut Rtnl,
     link: &LinkState,
     address: Ipv6Addr,
     report: &mut ApplyReport,
 ) -> Result<()> {
+    if link.generates_ipv6_link_local {
+        rtnl.disable_ipv6_link_local(link.index)
+            .map_err(rtnl_error("set addrgenmode", &link.name, "none"))?;
+        report
+            .changes
+            .push(format!("set {} addrgenmode none", link.name));
+    }
     let value = format!("{address}/64");
-    let present = rtnl
-        .ipv6_addresses(link.index)
-        .map_err(rtnl_error("read addresses", &link.name, value.clone()))?
-        .contains(&(address, 64));
-    if !present {
+    let present = rtnl.ipv6_addresses(link.index).map_err(rtnl_error(
+        "read addresses",
+        &link.name,
+        value.clone(),
+    ))?;
+    for (stray, prefix) in present
+        .iter()
+        .filter(|(ip, _)| ip.is_unicast_link_local() && *ip != address)
+    {
+        let stray_value = format!("{stray}/{prefix}");
+        rtnl.delete_ipv6_address(link.index, *stray, *prefix)
+            .map_err(rtnl_error(
+                "delete address",
+                &link.name,
+                stray_value.clone(),
+            ))?;
+        report
+            .changes
+            .push(format!("removed {stray_value} from {}", link.name));
+    }
+    if !present.contains(&(address, 64)) {
         rtnl.add_ipv6_address(link.index, address, 64)
             .map_err(rtnl_error("add address", &link.name, value.clone()))?;
         report

@@ -10,7 +10,8 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope,
 };
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoVxlan, LinkAttribute,
+    LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::protocols::NETLINK_ROUTE;
@@ -28,6 +29,9 @@ pub struct LinkState {
     /// The master (bridge, bat0) the link is enslaved to.
     pub master: Option<u32>,
     pub vxlan: Option<VxlanState>,
+    /// False when the kernel was told not to invent IPv6 link-local
+    /// addresses (addrgenmode none).
+    pub generates_ipv6_link_local: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,6 +91,18 @@ impl Rtnl {
         self.set_link(link)
     }
 
+    /// Stops the kernel from adding its own link-local address, which
+    /// would compete with the node's link address as source address.
+    pub(crate) fn disable_ipv6_link_local(&mut self, index: u32) -> io::Result<()> {
+        let mut link = link_message(index);
+        let mode = AfSpecInet6::AddrGenMode(In6AddrGenMode::None);
+        link.attributes
+            .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![mode],
+            )]));
+        self.set_link(link)
+    }
+
     /// Takes the link out of its bridge or batman-adv mesh.
     pub(crate) fn set_nomaster(&mut self, index: u32) -> io::Result<()> {
         let mut link = link_message(index);
@@ -123,6 +139,24 @@ impl Rtnl {
                 _ => None,
             })
             .collect())
+    }
+
+    pub(crate) fn delete_ipv6_address(
+        &mut self,
+        index: u32,
+        address: Ipv6Addr,
+        prefix: u8,
+    ) -> io::Result<()> {
+        let mut message = AddressMessage::default();
+        message.header.family = AddressFamily::Inet6;
+        message.header.prefix_len = prefix;
+        message.header.index = index;
+        let ip = IpAddr::V6(address);
+        message.attributes.push(AddressAttribute::Local(ip));
+        message.attributes.push(AddressAttribute::Address(ip));
+        self.socket
+            .request(RouteNetlinkMessage::DelAddress(message), 0)
+            .map(drop)
     }
 
     /// Adds `address/prefix` without duplicate address detection, so it is
@@ -188,10 +222,26 @@ pub(crate) fn link_state(link: &LinkMessage) -> LinkState {
             LinkAttribute::Mtu(mtu) => state.mtu = *mtu,
             LinkAttribute::Controller(master) if *master != 0 => state.master = Some(*master),
             LinkAttribute::LinkInfo(infos) => read_link_info(infos, &mut state),
+            LinkAttribute::AfSpecUnspec(specs) => {
+                state.generates_ipv6_link_local = generates_link_local(specs)
+            }
             _ => {}
         }
     }
     state
+}
+
+fn generates_link_local(specs: &[AfSpecUnspec]) -> bool {
+    specs
+        .iter()
+        .filter_map(|spec| match spec {
+            AfSpecUnspec::Inet6(inet6) => Some(inet6),
+            _ => None,
+        })
+        .flatten()
+        .any(|attribute| {
+            matches!(attribute, AfSpecInet6::AddrGenMode(mode) if *mode != In6AddrGenMode::None)
+        })
 }
 
 fn read_link_info(infos: &[LinkInfo], state: &mut LinkState) {
