@@ -29,7 +29,7 @@ impl Genl {
             cmd: GenlCtrlCmd::GetFamily,
             nlas: vec![GenlCtrlAttrs::FamilyName(name.to_string())],
         });
-        let replies = self.socket.request(query, 0)?;
+        let replies: Vec<GenlMessage<GenlCtrl>> = self.socket.request(query, 0)?;
         replies
             .iter()
             .flat_map(|reply| reply.payload.nlas.iter())
@@ -52,7 +52,7 @@ impl Genl {
     {
         let mut message = GenlMessage::from_payload(payload);
         message.set_resolved_family_id(family_id);
-        let replies = self.socket.request(message, flags)?;
+        let replies: Vec<GenlMessage<F>> = self.socket.request(message, flags)?;
         Ok(replies.into_iter().map(|reply| reply.payload).collect())
     }
 }

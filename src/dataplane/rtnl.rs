@@ -10,12 +10,12 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope,
 };
 use netlink_packet_route::link::{
-    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoVxlan, LinkAttribute,
-    LinkFlags, LinkInfo, LinkMessage,
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, LinkAttribute, LinkFlags, LinkMessage,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::protocols::NETLINK_ROUTE;
 
+use super::rtnl_parse::RawRoute;
 use super::socket::NetlinkSocket;
 
 /// What the kernel reports about one link, reduced to what `apply` compares.
@@ -61,11 +61,10 @@ impl Rtnl {
         query
             .attributes
             .push(LinkAttribute::IfName(name.to_string()));
-        match self.socket.request(RouteNetlinkMessage::GetLink(query), 0) {
-            Ok(replies) => Ok(replies.into_iter().find_map(|reply| match reply {
-                RouteNetlinkMessage::NewLink(link) => Some(link_state(&link)),
-                _ => None,
-            })),
+        let replies: io::Result<Vec<RawRoute>> =
+            self.socket.request(RouteNetlinkMessage::GetLink(query), 0);
+        match replies {
+            Ok(replies) => Ok(replies.iter().find_map(RawRoute::link)),
             Err(error) if error.raw_os_error() == Some(libc_enodev()) => Ok(None),
             Err(error) => Err(error),
         }
@@ -73,9 +72,7 @@ impl Rtnl {
 
     pub(crate) fn create_link(&mut self, link: LinkMessage) -> io::Result<()> {
         let flags = NLM_F_CREATE | NLM_F_EXCL;
-        self.socket
-            .request(RouteNetlinkMessage::NewLink(link), flags)
-            .map(drop)
+        self.send(RouteNetlinkMessage::NewLink(link), flags)
     }
 
     pub(crate) fn set_mtu(&mut self, index: u32, mtu: u32) -> io::Result<()> {
@@ -112,32 +109,30 @@ impl Rtnl {
 
     pub(crate) fn delete_link(&mut self, index: u32) -> io::Result<()> {
         let link = link_message(index);
-        self.socket
-            .request(RouteNetlinkMessage::DelLink(link), 0)
-            .map(drop)
+        self.send(RouteNetlinkMessage::DelLink(link), 0)
     }
 
     fn set_link(&mut self, link: LinkMessage) -> io::Result<()> {
-        self.socket
-            .request(RouteNetlinkMessage::SetLink(link), 0)
-            .map(drop)
+        self.send(RouteNetlinkMessage::SetLink(link), 0)
+    }
+
+    /// A request whose only answer is the ACK.
+    fn send(&mut self, message: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
+        self.socket.request::<_, RawRoute>(message, flags).map(drop)
     }
 
     /// The IPv6 addresses (with prefix length) on link `index`.
     pub(crate) fn ipv6_addresses(&mut self, index: u32) -> io::Result<Vec<(Ipv6Addr, u8)>> {
         let mut query = AddressMessage::default();
         query.header.family = AddressFamily::Inet6;
-        let replies = self
+        let replies: Vec<RawRoute> = self
             .socket
             .request(RouteNetlinkMessage::GetAddress(query), NLM_F_DUMP)?;
         Ok(replies
-            .into_iter()
-            .filter_map(|reply| match reply {
-                RouteNetlinkMessage::NewAddress(address) if address.header.index == index => {
-                    ipv6_of(&address).map(|ip| (ip, address.header.prefix_len))
-                }
-                _ => None,
-            })
+            .iter()
+            .filter_map(RawRoute::ipv6_address)
+            .filter(|(on, _, _)| *on == index)
+            .map(|(_, ip, prefix)| (ip, prefix))
             .collect())
     }
 
@@ -154,9 +149,7 @@ impl Rtnl {
         let ip = IpAddr::V6(address);
         message.attributes.push(AddressAttribute::Local(ip));
         message.attributes.push(AddressAttribute::Address(ip));
-        self.socket
-            .request(RouteNetlinkMessage::DelAddress(message), 0)
-            .map(drop)
+        self.send(RouteNetlinkMessage::DelAddress(message), 0)
     }
 
     /// Adds `address/prefix` without duplicate address detection, so it is
@@ -184,9 +177,7 @@ impl Rtnl {
             .attributes
             .push(AddressAttribute::Flags(AddressFlags::Nodad));
         let flags = NLM_F_CREATE | NLM_F_EXCL;
-        self.socket
-            .request(RouteNetlinkMessage::NewAddress(message), flags)
-            .map(drop)
+        self.send(RouteNetlinkMessage::NewAddress(message), flags)
     }
 }
 
@@ -198,83 +189,4 @@ fn link_message(index: u32) -> LinkMessage {
     let mut link = LinkMessage::default();
     link.header.index = index;
     link
-}
-
-fn ipv6_of(address: &AddressMessage) -> Option<Ipv6Addr> {
-    address
-        .attributes
-        .iter()
-        .find_map(|attribute| match attribute {
-            AddressAttribute::Address(IpAddr::V6(ip)) => Some(*ip),
-            _ => None,
-        })
-}
-
-pub(crate) fn link_state(link: &LinkMessage) -> LinkState {
-    let mut state = LinkState {
-        index: link.header.index,
-        up: link.header.flags.contains(LinkFlags::Up),
-        ..LinkState::default()
-    };
-    for attribute in &link.attributes {
-        match attribute {
-            LinkAttribute::IfName(name) => state.name = name.clone(),
-            LinkAttribute::Mtu(mtu) => state.mtu = *mtu,
-            LinkAttribute::Controller(master) if *master != 0 => state.master = Some(*master),
-            LinkAttribute::LinkInfo(infos) => read_link_info(infos, &mut state),
-            LinkAttribute::AfSpecUnspec(specs) => {
-                state.generates_ipv6_link_local = generates_link_local(specs)
-            }
-            _ => {}
-        }
-    }
-    state
-}
-
-fn generates_link_local(specs: &[AfSpecUnspec]) -> bool {
-    specs
-        .iter()
-        .filter_map(|spec| match spec {
-            AfSpecUnspec::Inet6(inet6) => Some(inet6),
-            _ => None,
-        })
-        .flatten()
-        .any(|attribute| {
-            matches!(attribute, AfSpecInet6::AddrGenMode(mode) if *mode != In6AddrGenMode::None)
-        })
-}
-
-fn read_link_info(infos: &[LinkInfo], state: &mut LinkState) {
-    for info in infos {
-        match info {
-            LinkInfo::Kind(kind) => state.kind = Some(kind_name(kind)),
-            LinkInfo::Data(InfoData::Vxlan(vxlan)) => state.vxlan = Some(vxlan_state(vxlan)),
-            _ => {}
-        }
-    }
-}
-
-fn kind_name(kind: &InfoKind) -> String {
-    match kind {
-        InfoKind::Vxlan => "vxlan".into(),
-        InfoKind::Wireguard => "wireguard".into(),
-        InfoKind::Tun => "tun".into(),
-        InfoKind::Other(name) => name.clone(),
-        other => format!("{other:?}").to_lowercase(),
-    }
-}
-
-fn vxlan_state(attributes: &[InfoVxlan]) -> VxlanState {
-    let mut state = VxlanState::default();
-    for attribute in attributes {
-        match attribute {
-            InfoVxlan::Id(vni) => state.vni = *vni,
-            InfoVxlan::Local6(ip) => state.local = Some(*ip),
-            InfoVxlan::Group6(ip) => state.remote = Some(*ip),
-            InfoVxlan::Port(port) => state.port = *port,
-            InfoVxlan::Link(index) => state.underlay = *index,
-            _ => {}
-        }
-    }
-    state
 }

@@ -33,9 +33,10 @@ impl NetlinkSocket {
     /// Sends `payload` with `flags` (REQUEST and ACK are always added) and
     /// returns every message the kernel answered with. A NACK becomes the
     /// errno as an `io::Error`.
-    pub(crate) fn request<M>(&mut self, payload: M, flags: u16) -> io::Result<Vec<M>>
+    pub(crate) fn request<Q, R>(&mut self, payload: Q, flags: u16) -> io::Result<Vec<R>>
     where
-        M: NetlinkSerializable + NetlinkDeserializable + Debug,
+        Q: NetlinkSerializable + Debug,
+        R: NetlinkDeserializable,
     {
         self.sequence = self.sequence.wrapping_add(1);
         let mut header = NetlinkHeader::default();
@@ -49,16 +50,13 @@ impl NetlinkSocket {
         self.collect_replies()
     }
 
-    fn collect_replies<M>(&mut self) -> io::Result<Vec<M>>
-    where
-        M: NetlinkSerializable + NetlinkDeserializable + Debug,
-    {
+    fn collect_replies<R: NetlinkDeserializable>(&mut self) -> io::Result<Vec<R>> {
         let mut replies = Vec::new();
         loop {
             let (datagram, _) = self.socket.recv_from_full()?;
             let mut offset = 0;
             while offset < datagram.len() {
-                let message = NetlinkMessage::<M>::deserialize(&datagram[offset..])
+                let message = NetlinkMessage::<R>::deserialize(&datagram[offset..])
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
                 let length = message.header.length as usize;
                 if length == 0 {

@@ -67,8 +67,8 @@ impl VxlanSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataplane::rtnl::link_state;
-    use netlink_packet_core::{Emitable, Parseable};
+    use crate::dataplane::rtnl_parse::echo_link;
+    use netlink_packet_core::Emitable;
 
     fn spec() -> VxlanSpec {
         VxlanSpec {
@@ -87,8 +87,7 @@ mod tests {
         let message = spec().link_message();
         let mut bytes = vec![0; message.buffer_len()];
         message.emit(&mut bytes);
-        let parsed = LinkMessage::parse(bytes.as_slice()).unwrap();
-        let state = link_state(&parsed);
+        let state = echo_link(&message);
         assert_eq!(state.name, "mesh-vpn");
         assert_eq!(state.mtu, 1406);
         assert!(spec().parameters_match(&state));

@@ -261,7 +261,7 @@ mod tests {
     #[test]
     fn new_link_is_kind_wireguard() {
         let link = new_link_message("wg_mesh_vpn");
-        let state = crate::dataplane::rtnl::link_state(&link);
+        let state = crate::dataplane::rtnl_parse::echo_link(&link);
         assert_eq!(state.kind.as_deref(), Some("wireguard"));
         assert_eq!(state.name, "wg_mesh_vpn");
     }
