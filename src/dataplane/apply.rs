@@ -294,7 +294,7 @@ fn ensure_vxlan(
     let link = match existing {
         Some(link) => link,
         None => {
-            rtnl.create_link(wanted.link_message()).map_err(rtnl_error(
+            rtnl.create(wanted.link_request()).map_err(rtnl_error(
                 "create vxlan",
                 name,
                 wanted.describe(),

@@ -175,13 +175,11 @@ fn c_string(value: &[u8]) -> String {
     String::from_utf8_lossy(&value[..end]).into_owned()
 }
 
-/// Emits `message` as the kernel would answer it and reads it back: lets
+/// Reads a built request back as if the kernel had answered with it: lets
 /// tests check the request builders against the reply reader.
 #[cfg(test)]
-pub(crate) fn echo_link(message: &netlink_packet_route::link::LinkMessage) -> LinkState {
-    use netlink_packet_core::Emitable;
-    let mut payload = vec![0; message.buffer_len()];
-    message.emit(&mut payload);
+pub(crate) fn echo_link(request: &super::rtnl_build::RawRequest) -> LinkState {
+    let payload = request.payload.clone();
     RawRoute {
         message_type: RTM_NEWLINK,
         payload,

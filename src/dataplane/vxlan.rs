@@ -4,9 +4,7 @@
 
 use std::net::Ipv6Addr;
 
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage,
-};
+use super::rtnl_build::{self, RawRequest, VxlanLink};
 
 use super::rtnl::{LinkState, VxlanState};
 
@@ -23,23 +21,16 @@ pub struct VxlanSpec {
 }
 
 impl VxlanSpec {
-    pub fn link_message(&self) -> LinkMessage {
-        let data = InfoData::Vxlan(vec![
-            InfoVxlan::Id(self.vni),
-            InfoVxlan::Local6(self.local),
-            InfoVxlan::Group6(self.remote),
-            InfoVxlan::Port(self.port),
-            InfoVxlan::Link(self.underlay),
-        ]);
-        let mut link = LinkMessage::default();
-        link.attributes
-            .push(LinkAttribute::IfName(self.name.clone()));
-        link.attributes.push(LinkAttribute::Mtu(self.mtu));
-        link.attributes.push(LinkAttribute::LinkInfo(vec![
-            LinkInfo::Kind(InfoKind::Vxlan),
-            LinkInfo::Data(data),
-        ]));
-        link
+    pub(crate) fn link_request(&self) -> RawRequest {
+        rtnl_build::new_vxlan_link(&VxlanLink {
+            name: &self.name,
+            mtu: self.mtu,
+            vni: self.vni,
+            local: self.local,
+            remote: self.remote,
+            port: self.port,
+            underlay: self.underlay,
+        })
     }
 
     /// Whether `link` carries the tunnel parameters. The MTU and the up flag
@@ -68,7 +59,6 @@ impl VxlanSpec {
 mod tests {
     use super::*;
     use crate::dataplane::rtnl_parse::echo_link;
-    use netlink_packet_core::Emitable;
 
     fn spec() -> VxlanSpec {
         VxlanSpec {
@@ -84,9 +74,8 @@ mod tests {
 
     #[test]
     fn message_round_trips_and_matches_itself() {
-        let message = spec().link_message();
-        let mut bytes = vec![0; message.buffer_len()];
-        message.emit(&mut bytes);
+        let message = spec().link_request();
+        let bytes = &message.payload;
         let state = echo_link(&message);
         assert_eq!(state.name, "mesh-vpn");
         assert_eq!(state.mtu, 1406);

@@ -5,7 +5,6 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use netlink_packet_core::NLM_F_DUMP;
-use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
 use netlink_packet_wireguard::{
     WireguardAddressFamily, WireguardAllowedIp, WireguardAllowedIpAttr, WireguardAttribute,
     WireguardCmd, WireguardDeviceFlags, WireguardMessage, WireguardPeer, WireguardPeerAttribute,
@@ -15,6 +14,7 @@ use netlink_packet_wireguard::{
 use super::{DeviceConfig, DeviceState, PeerState, WireGuard};
 use crate::dataplane::genl::Genl;
 use crate::dataplane::rtnl::Rtnl;
+use crate::dataplane::rtnl_build;
 use crate::error::{Error, Result};
 
 pub struct KernelWireGuard {
@@ -55,7 +55,7 @@ impl WireGuard for KernelWireGuard {
     fn create(&mut self, name: &str) -> Result<()> {
         let fail = |source| Error::dataplane("create link", name, "kind wireguard", source);
         Rtnl::open()
-            .and_then(|mut rtnl| rtnl.create_link(new_link_message(name)))
+            .and_then(|mut rtnl| rtnl.create(rtnl_build::new_wireguard_link(name)))
             .map_err(fail)
     }
 
@@ -79,17 +79,6 @@ impl WireGuard for KernelWireGuard {
         }
         Ok(())
     }
-}
-
-pub(crate) fn new_link_message(name: &str) -> LinkMessage {
-    let mut link = LinkMessage::default();
-    link.attributes
-        .push(LinkAttribute::IfName(name.to_string()));
-    link.attributes
-        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
-            InfoKind::Wireguard,
-        )]));
-    link
 }
 
 /// SetDevice: key, fwmark, and the peer list replaced by the one gateway.
@@ -260,7 +249,7 @@ mod tests {
 
     #[test]
     fn new_link_is_kind_wireguard() {
-        let link = new_link_message("wg_mesh_vpn");
+        let link = rtnl_build::new_wireguard_link("wg_mesh_vpn");
         let state = crate::dataplane::rtnl_parse::echo_link(&link);
         assert_eq!(state.kind.as_deref(), Some("wireguard"));
         assert_eq!(state.name, "wg_mesh_vpn");
