@@ -4,8 +4,10 @@
 use std::net::Ipv6Addr;
 
 use super::batman::{self, BatmanOutcome};
+use super::links::{
+    ensure_mtu, ensure_only_link_local, ensure_up, ensure_vxlan, remove_vxlan, rtnl_error,
+};
 use super::rtnl::{LinkState, Rtnl};
-use super::vxlan::VxlanSpec;
 use super::wireguard::{DeviceConfig, DeviceState, PeerConfig, key_from_base64};
 use super::{DataPlane, LinkSpec};
 use crate::error::{Error, Result};
@@ -25,16 +27,6 @@ pub struct Inspection {
     pub vxlan: Option<LinkState>,
     pub wg_addresses: Vec<(Ipv6Addr, u8)>,
     pub device: Option<DeviceState>,
-}
-
-fn rtnl_error(
-    operation: &'static str,
-    interface: &str,
-    value: impl Into<String>,
-) -> impl FnOnce(std::io::Error) -> Error {
-    let interface = interface.to_string();
-    let value = value.into();
-    move |source| Error::dataplane(operation, &interface, value, source)
 }
 
 impl DataPlane {
@@ -120,8 +112,9 @@ impl DataPlane {
         let existing = rtnl
             .link(name)
             .map_err(rtnl_error("read link", name, "state"))?;
-        if existing.is_some() && self.wireguard.is_alive(name) {
-            if let Some(link) = existing {
+        let kind = self.wireguard.link_kind();
+        if let Some(link) = existing.filter(|link| link.kind.as_deref() == Some(kind)) {
+            if self.wireguard.is_alive(name) {
                 return Ok(link);
             }
         }
@@ -194,142 +187,4 @@ fn device_config(spec: &LinkSpec) -> Result<DeviceConfig> {
             persistent_keepalive: PERSISTENT_KEEPALIVE_SECS,
         },
     })
-}
-
-fn ensure_mtu(rtnl: &mut Rtnl, link: &LinkState, mtu: u32, report: &mut ApplyReport) -> Result<()> {
-    if link.mtu != mtu {
-        rtnl.set_mtu(link.index, mtu).map_err(rtnl_error(
-            "set mtu",
-            &link.name,
-            mtu.to_string(),
-        ))?;
-        report.changes.push(format!("set {} mtu {mtu}", link.name));
-    }
-    Ok(())
-}
-
-fn ensure_up(rtnl: &mut Rtnl, link: &LinkState, report: &mut ApplyReport) -> Result<()> {
-    if !link.up {
-        rtnl.set_up(link.index)
-            .map_err(rtnl_error("set link up", &link.name, "up"))?;
-        report.changes.push(format!("set {} up", link.name));
-    }
-    Ok(())
-}
-
-/// The node's link address must be the only link-local address on the
-/// WireGuard interface: the gateway accepts nothing else as source (its
-/// allowed-ips is that /128), so a kernel-made one would break traffic.
-fn ensure_only_link_local(
-    rtnl: &mut Rtnl,
-    link: &LinkState,
-    address: Ipv6Addr,
-    report: &mut ApplyReport,
-) -> Result<()> {
-    if link.generates_ipv6_link_local {
-        rtnl.disable_ipv6_link_local(link.index)
-            .map_err(rtnl_error("set addrgenmode", &link.name, "none"))?;
-        report
-            .changes
-            .push(format!("set {} addrgenmode none", link.name));
-    }
-    let value = format!("{address}/64");
-    let present = rtnl.ipv6_addresses(link.index).map_err(rtnl_error(
-        "read addresses",
-        &link.name,
-        value.clone(),
-    ))?;
-    for (stray, prefix) in present
-        .iter()
-        .filter(|(ip, _)| ip.is_unicast_link_local() && *ip != address)
-    {
-        let stray_value = format!("{stray}/{prefix}");
-        rtnl.delete_ipv6_address(link.index, *stray, *prefix)
-            .map_err(rtnl_error(
-                "delete address",
-                &link.name,
-                stray_value.clone(),
-            ))?;
-        report
-            .changes
-            .push(format!("removed {stray_value} from {}", link.name));
-    }
-    if !present.contains(&(address, 64)) {
-        rtnl.add_ipv6_address(link.index, address, 64)
-            .map_err(rtnl_error("add address", &link.name, value.clone()))?;
-        report
-            .changes
-            .push(format!("added {value} to {}", link.name));
-    }
-    Ok(())
-}
-
-fn ensure_vxlan(
-    rtnl: &mut Rtnl,
-    spec: &LinkSpec,
-    underlay: u32,
-    report: &mut ApplyReport,
-) -> Result<LinkState> {
-    let wanted = VxlanSpec {
-        name: spec.vxlan_interface.clone(),
-        vni: spec.vni,
-        local: spec.node_link_local(),
-        remote: spec.gateway.link_address,
-        port: spec.vxlan_port,
-        underlay,
-        mtu: u32::from(spec.site_mtu),
-    };
-    let name = &wanted.name;
-    let mut existing = rtnl
-        .link(name)
-        .map_err(rtnl_error("read link", name, "state"))?;
-    if existing
-        .as_ref()
-        .is_some_and(|link| !wanted.parameters_match(link))
-    {
-        remove_vxlan(rtnl, name)?;
-        report.changes.push(format!("removed stale {name}"));
-        existing = None;
-    }
-    let link = match existing {
-        Some(link) => link,
-        None => {
-            rtnl.create(wanted.link_request()).map_err(rtnl_error(
-                "create vxlan",
-                name,
-                wanted.describe(),
-            ))?;
-            report.changes.push(format!("created {name}"));
-            rtnl.link(name)
-                .map_err(rtnl_error("read link", name, "state"))?
-                .ok_or_else(|| {
-                    Error::dataplane(
-                        "read link",
-                        name,
-                        "after create",
-                        std::io::Error::from_raw_os_error(libc::ENODEV),
-                    )
-                })?
-        }
-    };
-    ensure_mtu(rtnl, &link, wanted.mtu, report)?;
-    ensure_up(rtnl, &link, report)?;
-    Ok(link)
-}
-
-/// Detaches `name` from its master (bat0) first, as checkuplink did, then
-/// deletes it. A missing link is fine.
-fn remove_vxlan(rtnl: &mut Rtnl, name: &str) -> Result<()> {
-    let Some(link) = rtnl
-        .link(name)
-        .map_err(rtnl_error("read link", name, "state"))?
-    else {
-        return Ok(());
-    };
-    if link.master.is_some() {
-        rtnl.set_nomaster(link.index)
-            .map_err(rtnl_error("set nomaster", name, "master 0"))?;
-    }
-    rtnl.delete_link(link.index)
-        .map_err(rtnl_error("delete link", name, "vxlan"))
 }

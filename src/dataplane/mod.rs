@@ -12,6 +12,7 @@ mod apply;
 pub mod batman;
 pub mod firewall;
 mod genl;
+mod links;
 pub mod rtnl;
 mod rtnl_build;
 mod rtnl_parse;

@@ -52,6 +52,10 @@ impl Default for KernelWireGuard {
 }
 
 impl WireGuard for KernelWireGuard {
+    fn link_kind(&self) -> &'static str {
+        "wireguard"
+    }
+
     fn create(&mut self, name: &str) -> Result<()> {
         let fail = |source| Error::dataplane("create link", name, "kind wireguard", source);
         Rtnl::open()

@@ -104,6 +104,9 @@ pub trait WireGuard: Send {
     fn device(&mut self, name: &str) -> Result<DeviceState>;
     /// Removes the interface (and, for wireguard-go, its process).
     fn delete(&mut self, name: &str) -> Result<()>;
+    /// The rtnetlink kind of the interface this backend makes; a link of
+    /// another kind under the same name is stale and gets replaced.
+    fn link_kind(&self) -> &'static str;
     /// Whether whatever drives `name` besides the link itself is still
     /// there; a dead wireguard-go means the interface must be rebuilt.
     fn is_alive(&mut self, name: &str) -> bool {

@@ -105,6 +105,10 @@ impl UserspaceWireGuard {
 }
 
 impl WireGuard for UserspaceWireGuard {
+    fn link_kind(&self) -> &'static str {
+        "tun"
+    }
+
     fn create(&mut self, name: &str) -> Result<()> {
         self.stop(name);
         let child = Command::new(&self.program)
