@@ -3,6 +3,8 @@
 //! tooling (ip, wg, ping: processes are fine on the test side).
 #![allow(dead_code)]
 
+pub mod gateway;
+
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::os::fd::AsRawFd;
