@@ -7,7 +7,10 @@ need_apt=()
 want_pkg() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
 
 case "${1:-test}" in
-  test) want_pkg xz-utils; want_pkg iproute2 ;;
+  # wireguard-go/-tools: userspace WireGuard for the data-plane netns tests
+  # (no kernel module on CI hosts); nftables/iptables: the firewall rule;
+  # batctl: batman-adv tooling for the kernel lab.
+  test) for p in xz-utils iproute2 iputils-ping wireguard-go wireguard-tools nftables iptables batctl; do want_pkg "$p"; done ;;
   size) want_pkg xz-utils ;;
   fuzz) ;;
   demo) want_pkg iproute2 ;;
@@ -20,5 +23,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi

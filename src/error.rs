@@ -51,6 +51,18 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
+    /// Building the tunnel failed: a netlink request, the WireGuard UAPI
+    /// socket, the userspace WireGuard process or the firewall tool. `value`
+    /// is what was being set, so the message is enough to act on.
+    #[error("{operation} {interface} ({value}): {source}")]
+    Dataplane {
+        operation: &'static str,
+        interface: String,
+        value: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The command line is wrong.
     #[error("{0}")]
     Usage(String),
@@ -77,6 +89,20 @@ impl Error {
         Error::Io {
             action,
             path: path.into(),
+            source,
+        }
+    }
+
+    pub fn dataplane(
+        operation: &'static str,
+        interface: &str,
+        value: impl Into<String>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Dataplane {
+            operation,
+            interface: interface.to_string(),
+            value: value.into(),
             source,
         }
     }

@@ -5,6 +5,7 @@
 //! - `config`: the Gluon site (site.json + domain) and UCI files, read under a [`root::Root`].
 //! - `identity`, `loadbalancing`, `link`: the byte-exact derivations and policies the gateways rely on.
 //! - `broker`, `resolve`, `endpoint`: talking to wgkex and turning names into addresses.
+//! - `dataplane`: WireGuard, VXLAN, addresses, firewall rule and batman-adv, as desired state.
 //! - `engine`: the uplink policy (health, reconnect, backoff) behind side-effect traits.
 //! - `daemon`: the resident process wiring engine, ubus object and signals together.
 
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod dataplane;
 pub mod endpoint;
 pub mod engine;
 pub mod error;

@@ -1,0 +1,190 @@
+//! Desired state in, host state out: each step looks first and changes only
+//! what differs, so `apply` is idempotent and repairs partial state.
+
+use std::net::Ipv6Addr;
+
+use super::batman::{self, BatmanOutcome};
+use super::links::{
+    ensure_mtu, ensure_only_link_local, ensure_up, ensure_vxlan, remove_vxlan, rtnl_error,
+};
+use super::rtnl::{LinkState, Rtnl};
+use super::wireguard::{DeviceConfig, DeviceState, PeerConfig, key_from_base64};
+use super::{DataPlane, LinkSpec};
+use crate::error::{Error, Result};
+use crate::link::PERSISTENT_KEEPALIVE_SECS;
+
+/// What `apply` had to change; empty when the host already matched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    pub changes: Vec<String>,
+    pub batman: Option<BatmanOutcome>,
+}
+
+/// The data plane as the kernel reports it.
+#[derive(Debug, Clone, Default)]
+pub struct Inspection {
+    pub wireguard: Option<LinkState>,
+    pub vxlan: Option<LinkState>,
+    pub wg_addresses: Vec<(Ipv6Addr, u8)>,
+    pub device: Option<DeviceState>,
+}
+
+impl DataPlane {
+    pub fn apply(&mut self, spec: &LinkSpec) -> Result<ApplyReport> {
+        let mut report = ApplyReport::default();
+        let mut rtnl = Rtnl::open().map_err(rtnl_error(
+            "open rtnetlink",
+            &spec.wg_interface,
+            "NETLINK_ROUTE",
+        ))?;
+        let wg = self.ensure_wireguard_link(&mut rtnl, spec, &mut report)?;
+        self.ensure_wireguard_config(spec, &mut report)?;
+        ensure_mtu(&mut rtnl, &wg, spec.wg_mtu(), &mut report)?;
+        ensure_only_link_local(&mut rtnl, &wg, spec.node_link_local(), &mut report)?;
+        ensure_up(&mut rtnl, &wg, &mut report)?;
+        let vxlan = ensure_vxlan(&mut rtnl, spec, wg.index, &mut report)?;
+        if self.firewall_verified != Some(wg.index) {
+            if self.firewall.ensure(&spec.wg_interface)? {
+                report
+                    .changes
+                    .push(format!("inserted firewall rule on {}", spec.wg_interface));
+            }
+            self.firewall_verified = Some(wg.index);
+        }
+        report.batman = self.ensure_batman(&vxlan)?;
+        Ok(report)
+    }
+
+    /// Re-verifies the firewall rule (firewall reloads drop it); returns
+    /// whether it had to be inserted again. For the health loop.
+    pub fn check_firewall(&mut self, wg_interface: &str) -> Result<bool> {
+        self.firewall.ensure(wg_interface)
+    }
+
+    /// Removes VXLAN, WireGuard interface (and process) and firewall rule.
+    pub fn teardown(&mut self, wg_interface: &str, vxlan_interface: &str) -> Result<()> {
+        let mut rtnl =
+            Rtnl::open().map_err(rtnl_error("open rtnetlink", wg_interface, "NETLINK_ROUTE"))?;
+        remove_vxlan(&mut rtnl, vxlan_interface)?;
+        self.wireguard.delete(wg_interface)?;
+        self.firewall.remove(wg_interface)?;
+        self.firewall_verified = None;
+        self.batman_done = None;
+        Ok(())
+    }
+
+    pub fn inspect(&mut self, wg_interface: &str, vxlan_interface: &str) -> Result<Inspection> {
+        let mut rtnl =
+            Rtnl::open().map_err(rtnl_error("open rtnetlink", wg_interface, "NETLINK_ROUTE"))?;
+        let wireguard =
+            rtnl.link(wg_interface)
+                .map_err(rtnl_error("read link", wg_interface, "state"))?;
+        let vxlan = rtnl.link(vxlan_interface).map_err(rtnl_error(
+            "read link",
+            vxlan_interface,
+            "state",
+        ))?;
+        let mut inspection = Inspection {
+            wireguard,
+            vxlan,
+            ..Inspection::default()
+        };
+        if let Some(link) = &inspection.wireguard {
+            inspection.wg_addresses = rtnl.ipv6_addresses(link.index).map_err(rtnl_error(
+                "read addresses",
+                wg_interface,
+                "ipv6",
+            ))?;
+            inspection.device = Some(self.wireguard.device(wg_interface)?);
+        }
+        Ok(inspection)
+    }
+
+    /// The WireGuard link, created (after removing stale remains) if it is
+    /// missing or its wireguard-go is gone.
+    fn ensure_wireguard_link(
+        &mut self,
+        rtnl: &mut Rtnl,
+        spec: &LinkSpec,
+        report: &mut ApplyReport,
+    ) -> Result<LinkState> {
+        let name = &spec.wg_interface;
+        let existing = rtnl
+            .link(name)
+            .map_err(rtnl_error("read link", name, "state"))?;
+        let kind = self.wireguard.link_kind();
+        if let Some(link) = existing.filter(|link| link.kind.as_deref() == Some(kind)) {
+            if self.wireguard.is_alive(name) {
+                return Ok(link);
+            }
+        }
+        remove_vxlan(rtnl, &spec.vxlan_interface)?;
+        self.wireguard.delete(name)?;
+        self.wireguard.create(name)?;
+        report.changes.push(format!("created {name}"));
+        rtnl.link(name)
+            .map_err(rtnl_error("read link", name, "state"))?
+            .ok_or_else(|| {
+                Error::dataplane(
+                    "read link",
+                    name,
+                    "after create",
+                    std::io::Error::from_raw_os_error(libc::ENODEV),
+                )
+            })
+    }
+
+    fn ensure_wireguard_config(&mut self, spec: &LinkSpec, report: &mut ApplyReport) -> Result<()> {
+        let config = device_config(spec)?;
+        let current = self.wireguard.device(&spec.wg_interface)?;
+        if !config.is_applied(&current) {
+            self.wireguard.configure(&spec.wg_interface, &config)?;
+            report.changes.push(format!(
+                "configured {} peer {}",
+                spec.wg_interface, spec.gateway.endpoint
+            ));
+        }
+        Ok(())
+    }
+
+    fn ensure_batman(&mut self, vxlan: &LinkState) -> Result<Option<BatmanOutcome>> {
+        let done = vxlan.master.map(|master| (vxlan.index, master));
+        if done.is_some() && done == self.batman_done {
+            return Ok(None);
+        }
+        let outcome = batman::set_throughput_override(&vxlan.name, vxlan.index, vxlan.master)?;
+        if outcome == BatmanOutcome::Set {
+            self.batman_done = done;
+        }
+        Ok(Some(outcome))
+    }
+}
+
+fn device_config(spec: &LinkSpec) -> Result<DeviceConfig> {
+    let invalid = |what: &str| {
+        let source = std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a WireGuard key: {what}"),
+        );
+        Error::dataplane(
+            "configure wireguard",
+            &spec.wg_interface,
+            what.to_string(),
+            source,
+        )
+    };
+    let private_key =
+        key_from_base64(&spec.private_key.to_base64()).ok_or_else(|| invalid("private key"))?;
+    let public_key = key_from_base64(&spec.gateway.public_key)
+        .ok_or_else(|| invalid(&spec.gateway.public_key))?;
+    Ok(DeviceConfig {
+        private_key,
+        fwmark: spec.fwmark,
+        peer: PeerConfig {
+            public_key,
+            endpoint: spec.gateway.endpoint,
+            allowed_ip: spec.gateway.link_address,
+            persistent_keepalive: PERSISTENT_KEEPALIVE_SECS,
+        },
+    })
+}

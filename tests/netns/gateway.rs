@@ -1,0 +1,231 @@
+//! A wgkex-style gateway in its own namespace, built with the real tools
+//! (wireguard-go, wg, ip, bridge) as a wgkex worker would set it up, and
+//! the probes a node runs against it.
+
+use std::io::{Read, Write};
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{JoinHandle, sleep};
+use std::time::{Duration, Instant};
+
+use mesh_vpn_wg::dataplane::GatewayPeer;
+use mesh_vpn_wg::identity::{PrivateKey, link_local};
+
+use super::{Netns, run, sh, unique_suffix};
+
+pub const VNI: u32 = 3_773_516;
+pub const GATEWAY_UNDERLAY: &str = "fd00:db8::1";
+pub const NODE_UNDERLAY: &str = "fd00:db8::2";
+pub const GATEWAY_PORT: u16 = 51820;
+pub const GATEWAY_OVERLAY: &str = "fd01::1";
+
+/// A wgkex-style gateway: wireguard-go, its link address, a VXLAN without
+/// remote plus an FDB entry for the node, and an HTTP responder.
+pub struct Gateway {
+    pub daemon: Child,
+    wg: String,
+    public_key: String,
+    link_address: Ipv6Addr,
+    http_stop: Arc<AtomicBool>,
+    http: Option<JoinHandle<()>>,
+    ns: Netns,
+}
+
+impl Gateway {
+    pub fn start(node: &Netns, node_public_key: &str) -> Gateway {
+        let ns = Netns::new("dpgw");
+        ns.ip(&[
+            "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", &node.name,
+        ]);
+        ns.ip(&[
+            "addr",
+            "add",
+            &format!("{GATEWAY_UNDERLAY}/64"),
+            "dev",
+            "veth0",
+            "nodad",
+        ]);
+        ns.ip(&["link", "set", "veth0", "up"]);
+        node.ip(&[
+            "addr",
+            "add",
+            &format!("{NODE_UNDERLAY}/64"),
+            "dev",
+            "veth1",
+            "nodad",
+        ]);
+        node.ip(&["link", "set", "veth1", "up"]);
+
+        let wg = format!("wgg{}", unique_suffix());
+        let daemon = Command::new("ip")
+            .args(["netns", "exec", &ns.name, "wireguard-go", "-f", &wg])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn gateway wireguard-go");
+        let key = PrivateKey::generate().expect("random key");
+        let public_key = key.public_key();
+        let link_address = link_local(&public_key);
+        let mut gateway = Gateway {
+            daemon,
+            wg,
+            public_key,
+            link_address,
+            http_stop: Arc::new(AtomicBool::new(false)),
+            http: None,
+            ns,
+        };
+        gateway.configure(&key, node_public_key);
+        gateway.http = Some(gateway.serve_http());
+        gateway
+    }
+
+    fn configure(&self, key: &PrivateKey, node_public_key: &str) {
+        wait_for(&format!("gateway UAPI socket {}", self.wg), || {
+            std::os::unix::net::UnixStream::connect(format!("/var/run/wireguard/{}.sock", self.wg))
+                .is_ok()
+        });
+        let key_file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(key_file.path(), key.to_base64()).expect("write key");
+        let node_ll = link_local(node_public_key);
+        let key_path = key_file.path().to_string_lossy().into_owned();
+        let port = GATEWAY_PORT.to_string();
+        let allowed = format!("{node_ll}/128");
+        let wg_args = [
+            "set",
+            &self.wg,
+            "private-key",
+            &key_path,
+            "listen-port",
+            &port,
+            "peer",
+            node_public_key,
+            "allowed-ips",
+            &allowed,
+        ];
+        assert!(
+            self.ns.exec("wg", &wg_args).status.success(),
+            "wg set on gateway"
+        );
+        let wg = self.wg.as_str();
+        self.ns.ip(&["link", "set", wg, "mtu", "1476", "up"]);
+        self.ns.ip(&[
+            "addr",
+            "add",
+            &format!("{}/64", self.link_address),
+            "dev",
+            wg,
+            "nodad",
+        ]);
+        let vni = VNI.to_string();
+        let local = self.link_address.to_string();
+        self.ns.ip(&[
+            "link", "add", "vx0", "type", "vxlan", "id", &vni, "dstport", "0", "local", &local,
+            "dev", wg,
+        ]);
+        let node_ll = node_ll.to_string();
+        sh(
+            "bridge",
+            &[
+                "-n",
+                &self.ns.name,
+                "fdb",
+                "append",
+                "00:00:00:00:00:00",
+                "dst",
+                &node_ll,
+                "dev",
+                "vx0",
+            ],
+        );
+        self.ns.ip(&["link", "set", "vx0", "mtu", "1406", "up"]);
+        self.ns.ip(&[
+            "addr",
+            "add",
+            &format!("{GATEWAY_OVERLAY}/64"),
+            "dev",
+            "vx0",
+            "nodad",
+        ]);
+    }
+
+    /// Answers every HTTP request with 200, as the gateways' web server does
+    /// for checkuplink's health check.
+    fn serve_http(&self) -> JoinHandle<()> {
+        let stop = self.http_stop.clone();
+        self.ns.thread(move || {
+            let listener = TcpListener::bind("[::]:80").expect("bind gateway http");
+            listener.set_nonblocking(true).expect("nonblocking");
+            while !stop.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        let _ = stream.set_nonblocking(false);
+                        let mut request = [0u8; 512];
+                        let _ = stream.read(&mut request);
+                        let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                    }
+                    Err(_) => sleep(Duration::from_millis(20)),
+                }
+            }
+        })
+    }
+
+    pub fn peer(&self) -> GatewayPeer {
+        GatewayPeer {
+            public_key: self.public_key.clone(),
+            endpoint: SocketAddr::new(GATEWAY_UNDERLAY.parse().expect("ula"), GATEWAY_PORT),
+            link_address: self.link_address,
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.http_stop.store(true, Ordering::Relaxed);
+        if let Some(http) = self.http.take() {
+            let _ = http.join();
+        }
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+        let _ = std::fs::remove_file(format!("/var/run/wireguard/{}.sock", self.wg));
+    }
+}
+
+pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        sleep(Duration::from_millis(50));
+    }
+}
+
+/// ping6 from the calling thread's namespace, a few tries (neighbour
+/// discovery on the VXLAN can eat the first one).
+pub fn ping(target: &str, extra: &[&str]) -> bool {
+    (0..5).any(|_| {
+        let mut args = vec!["-6", "-c", "1", "-W", "2"];
+        args.extend_from_slice(extra);
+        args.push(target);
+        run("ping", &args).status.success()
+    })
+}
+
+pub fn http_get(target: SocketAddrV6) -> String {
+    let mut stream = TcpStream::connect_timeout(&target.into(), Duration::from_secs(5))
+        .expect("connect gateway http");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+pub fn ifindex(name: &str) -> u32 {
+    let name = std::ffi::CString::new(name).expect("name");
+    // SAFETY: a valid NUL-terminated string.
+    unsafe { libc::if_nametoindex(name.as_ptr()) }
+}
