@@ -102,7 +102,11 @@ fn no_ubusd_or_no_daemon_is_exit_code_3_with_a_hint() {
     let (code, _, stderr) = cli(tree.path(), &socket, &["status"]);
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("is ubusd running?"), "{stderr}");
-    assert_eq!(stderr.matches("connecting to ubus").count(), 1, "said once: {stderr}");
+    assert_eq!(
+        stderr.matches("connecting to ubus").count(),
+        1,
+        "said once: {stderr}"
+    );
 
     let _ubusd = TestUbusd::start(&socket).expect("start ubusd");
     for args in [&["status"][..], &["reconnect"], &["loadbalancing", "on"]] {

@@ -13,6 +13,7 @@ pub mod batman;
 pub mod firewall;
 mod genl;
 mod links;
+pub mod routes;
 pub mod rtnl;
 mod rtnl_build;
 mod rtnl_parse;

@@ -14,6 +14,7 @@ const RTM_SETLINK: u16 = 19;
 const RTM_NEWADDR: u16 = 20;
 const RTM_DELADDR: u16 = 21;
 const RTM_GETADDR: u16 = 22;
+const RTM_GETROUTE: u16 = 26;
 
 const AF_INET6: u8 = 10;
 const IFF_UP: u32 = 1;
@@ -201,6 +202,14 @@ pub(crate) fn delete_ipv6_address(index: u32, address: Ipv6Addr, prefix: u8) -> 
     put(&mut payload, IFA_LOCAL, &address.octets());
     put(&mut payload, IFA_ADDRESS, &address.octets());
     finish(RTM_DELADDR, payload)
+}
+
+/// A dump request for every route of `family` (all tables).
+pub(crate) fn get_routes(family: u8) -> RawRequest {
+    // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags (u32)
+    let mut payload = vec![0u8; 12];
+    payload[0] = family;
+    finish(RTM_GETROUTE, payload)
 }
 
 #[cfg(test)]

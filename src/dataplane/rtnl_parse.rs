@@ -51,6 +51,14 @@ impl NetlinkDeserializable for RawRoute {
 }
 
 impl RawRoute {
+    pub(crate) fn message_type(&self) -> u16 {
+        self.message_type
+    }
+
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
     /// The link, if this is an RTM_NEWLINK answer that parses.
     pub(crate) fn link(&self) -> Option<LinkState> {
         if self.message_type != RTM_NEWLINK || self.payload.len() < IFINFOMSG_LEN {
@@ -91,22 +99,22 @@ impl RawRoute {
 }
 
 /// One netlink attribute: its type (flag bits masked off) and value.
-struct Nla<'a> {
+pub(crate) struct Nla<'a> {
     kind: u16,
     value: &'a [u8],
 }
 
 impl<'a> Nla<'a> {
-    fn kind(&self) -> u16 {
+    pub(crate) fn kind(&self) -> u16 {
         self.kind
     }
-    fn value(&self) -> &'a [u8] {
+    pub(crate) fn value(&self) -> &'a [u8] {
         self.value
     }
 }
 
 /// The well-formed attributes of `bytes`; a malformed tail is ignored.
-fn attributes(mut bytes: &[u8]) -> impl Iterator<Item = Nla<'_>> {
+pub(crate) fn attributes(mut bytes: &[u8]) -> impl Iterator<Item = Nla<'_>> {
     std::iter::from_fn(move || {
         let length = usize::from(u16::from_ne_bytes(bytes.get(0..2)?.try_into().ok()?));
         let kind = u16::from_ne_bytes(bytes.get(2..4)?.try_into().ok()?) & NLA_TYPE_MASK;
