@@ -7,6 +7,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/netns/mod.rs"]
+mod netns;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -17,22 +19,30 @@ use ubus_wire::{Bus, Table};
 
 const CALLERS: usize = 100;
 
-/// Accepts every connection and holds it open without a byte in reply.
-fn silent_broker() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind broker");
-    let port = listener.local_addr().expect("address").port();
-    std::thread::spawn(move || {
+/// A namespace whose only "WAN" is loopback (so the engine sees an uplink and
+/// works), with a broker in it that accepts every connection and holds it open
+/// without a byte in reply. The daemon's engine cannot touch the host from there.
+fn node_netns() -> (netns::Netns, u16) {
+    let ns = netns::Netns::new("mvbench");
+    ns.ip(&["route", "add", "default", "dev", "lo"]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    drop(ns.thread(move || {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind broker");
+        tx.send(listener.local_addr().expect("address").port())
+            .expect("port");
         let mut held = Vec::new();
         for stream in listener.incoming().flatten() {
             held.push(stream);
         }
-    });
-    port
+    }));
+    let port = rx.recv().expect("broker port");
+    (ns, port)
 }
 
 fn enabled_node(broker_port: u16) -> Tree {
     let mut site = wireguard_site(Some("on-by-default"));
     site["mesh_vpn"]["wireguard"]["broker"] = format!("http://127.0.0.1:{broker_port}").into();
+    site["ntp_servers"] = serde_json::json!(["127.0.0.1"]);
     let tree = Tree::new();
     tree.site(site);
     tree.uci_wireguard(&[("enabled", "1"), ("privatekey", common::PRIVATE_KEY)])
@@ -108,7 +118,8 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(50);
-    let daemon = Daemon::start(enabled_node(silent_broker()));
+    let (ns, broker_port) = node_netns();
+    let daemon = Daemon::start_in_netns(enabled_node(broker_port), &ns.name);
     daemon.call("reconnect", Table::new()).expect("reconnect");
     let state = daemon.status()["state"].clone();
     println!(

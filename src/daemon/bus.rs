@@ -8,19 +8,22 @@ use std::time::Duration;
 
 use log::{info, warn};
 use tokio::sync::watch;
-use ubus_wire::Bus;
+use ubus_wire::{Bus, Table};
 
 use super::control::Control;
 use super::object;
 use super::status::{Snapshot, State};
+use crate::broker::Board;
 
 /// Short enough that a restarted ubusd sees `mesh_vpn` again within a second.
 const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(500);
+const BOARD_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub async fn serve(
     socket: PathBuf,
     control: Arc<Control>,
     mut snapshots: watch::Receiver<Snapshot>,
+    board: watch::Sender<Option<Board>>,
 ) {
     let handler: Arc<dyn ubus_wire::Handler> = Arc::new(object::handler(control));
     loop {
@@ -42,9 +45,26 @@ pub async fn serve(
             object::OBJECT,
             registered.id
         );
+        if board.borrow().is_none() {
+            board.send_replace(read_board(&bus).await);
+        }
         let why = publish_until_closed(&bus, registered.id, &mut snapshots).await;
         warn!("ubus connection lost ({why}); reconnecting");
     }
+}
+
+/// `ubus call system board`, for the broker's User-Agent and X-* headers;
+/// `None` (headers left out, never faked) when procd does not answer.
+async fn read_board(bus: &Bus) -> Option<Board> {
+    let replies = bus
+        .call("system", "board", Table::new(), BOARD_TIMEOUT)
+        .await
+        .map_err(|e| info!("no board information from ubus: {e}"))
+        .ok()?;
+    let json = ubus_wire::json::from_table(replies.first()?).to_string();
+    Board::from_json(&json)
+        .map_err(|e| warn!("ubus system board: {e}"))
+        .ok()
 }
 
 /// Sends an event and a notify for every state change until the connection ends.

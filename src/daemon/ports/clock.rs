@@ -24,19 +24,18 @@ const TOLERANCE: Duration = Duration::from_secs(1);
 pub struct ClockSync {
     pub servers: Vec<String>,
     pub fwmark: u32,
-    pub prefer: Family,
     /// False under `--root` other than `/`: never touch the host's clock from a test or demo.
     pub may_set_clock: bool,
 }
 
 impl ClockSync {
-    pub async fn sync(&self) -> Result<(), String> {
+    pub async fn sync(&self, prefer: Family) -> Result<(), String> {
         if kernel_clock_synced() {
             return Ok(());
         }
         let mut problems = Vec::new();
         for server in &self.servers {
-            match self.ask(server).await {
+            match self.ask(server, prefer).await {
                 Ok(time) => return self.apply(time),
                 Err(e) => problems.push(format!("{server}: {e}")),
             }
@@ -47,9 +46,9 @@ impl ClockSync {
         Err(problems.join("; "))
     }
 
-    async fn ask(&self, server: &str) -> Result<SystemTime, String> {
+    async fn ask(&self, server: &str, prefer: Family) -> Result<SystemTime, String> {
         let host = Host::parse(server)?;
-        let addrs = resolve::resolve(&host, 123, self.prefer)
+        let addrs = resolve::resolve(&host, 123, prefer)
             .await
             .map_err(|e| e.to_string())?;
         let mut last = String::from("no address");

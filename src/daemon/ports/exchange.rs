@@ -27,6 +27,13 @@ impl KeyExchanger {
     }
 
     pub async fn exchange(&mut self, loadbalancing: bool, prefer: Family) -> Exchange {
+        if self.domain.is_empty() {
+            return Exchange {
+                requests: 0,
+                v2_error: None,
+                outcome: Err("gluon.core.domain is not set; the broker needs the domain".into()),
+            };
+        }
         let attempt = self.attempt;
         self.attempt = self.attempt.wrapping_add(1);
         let outcome = self

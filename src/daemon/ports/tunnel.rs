@@ -1,0 +1,147 @@
+//! The tunnel port: resolves the gateway, hands the desired link to the data
+//! plane and reads the peer's counters back. The data plane speaks blocking
+//! netlink, so every call runs on tokio's blocking pool and the ubus
+//! connection never waits behind it.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use crate::dataplane::{DataPlane, GatewayPeer, LinkSpec};
+use crate::engine::ports::{Gateway, TunnelStats};
+use crate::identity::PrivateKey;
+use crate::link::VXLAN_IFACE;
+use crate::resolve::{self, Family, Rotation};
+
+/// The node's fixed part of every link.
+#[derive(Clone)]
+pub struct LinkIdentity {
+    pub iface: String,
+    pub private_key: PrivateKey,
+    pub site_mtu: u16,
+    pub vni: u32,
+    pub fwmark: u32,
+}
+
+pub struct LiveTunnel {
+    dataplane: Arc<Mutex<DataPlane>>,
+    identity: LinkIdentity,
+    spec: Option<LinkSpec>,
+    rotation: Rotation,
+    /// Firewall state files (fw3, fw4) whose change means a firewall restart.
+    firewall_state: Vec<PathBuf>,
+    firewall_seen: Vec<Option<SystemTime>>,
+}
+
+impl LiveTunnel {
+    pub fn new(
+        dataplane: DataPlane,
+        identity: LinkIdentity,
+        firewall_state: Vec<PathBuf>,
+    ) -> LiveTunnel {
+        LiveTunnel {
+            dataplane: Arc::new(Mutex::new(dataplane)),
+            identity,
+            spec: None,
+            rotation: Rotation::default(),
+            firewall_seen: firewall_state.iter().map(modified).collect(),
+            firewall_state,
+        }
+    }
+
+    pub async fn connect(&mut self, gateway: &Gateway, prefer: Family) -> Result<String, String> {
+        let port = gateway.endpoint.port;
+        let ordered = resolve::resolve(&gateway.endpoint.host, port, prefer)
+            .await
+            .map_err(|e| e.to_string())?;
+        let endpoint = *self
+            .rotation
+            .next_addrs(&ordered)
+            .first()
+            .ok_or("no address to connect to")?;
+        let id = &self.identity;
+        let mut spec = LinkSpec::new(
+            &id.iface,
+            id.private_key.clone(),
+            id.site_mtu,
+            id.vni,
+            GatewayPeer {
+                public_key: gateway.public_key.clone(),
+                endpoint,
+                link_address: gateway.link_address,
+            },
+        );
+        spec.fwmark = id.fwmark;
+        self.spec = Some(spec.clone());
+        self.blocking(move |dp| dp.apply(&spec).map(drop)).await?;
+        Ok(endpoint.to_string())
+    }
+
+    pub async fn stats(&mut self) -> Result<TunnelStats, String> {
+        let iface = self.identity.iface.clone();
+        let inspection = self
+            .blocking(move |dp| dp.inspect(&iface, VXLAN_IFACE))
+            .await?;
+        let peer = inspection
+            .device
+            .and_then(|d| d.peers.into_iter().next())
+            .ok_or("the WireGuard interface has no peer")?;
+        let now = SystemTime::now();
+        Ok(TunnelStats {
+            handshake_age: peer
+                .last_handshake
+                .map(|t| now.duration_since(t).unwrap_or(Duration::ZERO)),
+            rx_bytes: peer.rx_bytes,
+            tx_bytes: peer.tx_bytes,
+        })
+    }
+
+    /// Re-applies the link (netlink only when nothing changed) and re-checks
+    /// the firewall rule when the firewall was restarted since the last look.
+    pub async fn repair(&mut self) -> Result<(), String> {
+        let Some(spec) = self.spec.clone() else {
+            return Err("no link has been set up".into());
+        };
+        let seen: Vec<_> = self.firewall_state.iter().map(modified).collect();
+        let firewall_restarted = seen != self.firewall_seen;
+        self.firewall_seen = seen;
+        self.blocking(move |dp| {
+            dp.apply(&spec)?;
+            if firewall_restarted {
+                dp.check_firewall(&spec.wg_interface)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn tear_down(&mut self) {
+        self.spec = None;
+        let iface = self.identity.iface.clone();
+        if let Err(e) = self
+            .blocking(move |dp| dp.teardown(&iface, VXLAN_IFACE))
+            .await
+        {
+            log::warn!("tearing the link down: {e}");
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DataPlane) -> crate::error::Result<T> + Send + 'static,
+    ) -> Result<T, String> {
+        let dataplane = self.dataplane.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut dp = dataplane
+                .lock()
+                .map_err(|_| "the data plane lock is poisoned".to_string())?;
+            work(&mut dp).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("data plane task: {e}"))?
+    }
+}
+
+fn modified(path: &PathBuf) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}

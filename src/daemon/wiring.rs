@@ -1,0 +1,143 @@
+//! Turning the node's configuration into the engine's inputs and the live
+//! ports: pure construction, no I/O beyond reading files under the root.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::ports::LivePorts;
+use super::ports::clock::ClockSync;
+use super::ports::exchange::KeyExchanger;
+use super::ports::tunnel::{LinkIdentity, LiveTunnel};
+use super::status::{PeerSource, Snapshot, State};
+use crate::broker::{Board, Broker, BrokerUrl, NodeHeaders, Timeouts, TlsRoots};
+use crate::config::NodeConfig;
+use crate::dataplane::routes::WanRoutes;
+use crate::dataplane::{Backend, DataPlane};
+use crate::engine::backoff::BackoffPolicy;
+use crate::engine::random::Random;
+use crate::engine::{EngineConfig, Gateway, Settings};
+use crate::error::{Error, Result};
+use crate::identity::{self, PrivateKey};
+use crate::root::{self, Root};
+
+/// The part of the configuration the engine acts on.
+pub fn engine_config(config: &NodeConfig) -> EngineConfig {
+    let site_peers = config
+        .site
+        .peers
+        .iter()
+        .map(|p| Gateway {
+            source: PeerSource::Site,
+            name: p.name.clone(),
+            endpoint: p.endpoint.clone(),
+            public_key: p.public_key.clone(),
+            link_address: p.link_address,
+        })
+        .collect();
+    EngineConfig {
+        enabled: config.enabled,
+        loadbalancing: config.loadbalancing.effective,
+        site_peers,
+        settings: Settings {
+            probe_interval: Duration::from_secs(config.health.probe_interval_secs.into()),
+            failures_before_reconnect: config.health.failures_before_reconnect,
+            backoff: BackoffPolicy::default(),
+            ..Settings::default()
+        },
+    }
+}
+
+/// Jitter and peer order differ per node (its key) and per boot (fresh entropy).
+pub fn node_random(key: &PrivateKey) -> Random {
+    let mut salt = [0u8; 8];
+    let _ = getrandom::fill(&mut salt);
+    Random::seed_from(key.public_key().as_bytes(), u64::from_ne_bytes(salt))
+}
+
+pub fn live_ports(
+    root: &Root,
+    config: &NodeConfig,
+    key: &PrivateKey,
+    fwmark: u32,
+    wan: watch::Receiver<WanRoutes>,
+    board: watch::Receiver<Option<Board>>,
+) -> Result<LivePorts> {
+    let site = &config.site;
+    let url = BrokerUrl::parse(&site.broker).map_err(|problem| {
+        Error::site(
+            root.join(root::SITE_JSON),
+            "mesh_vpn.wireguard.broker",
+            problem,
+        )
+    })?;
+    let broker = Broker {
+        url,
+        headers: NodeHeaders::from_files(root, None),
+        fwmark,
+        roots: TlsRoots::system(root),
+        timeouts: Timeouts::default(),
+    };
+    let domain = site
+        .domain
+        .as_ref()
+        .map(|d| d.code.clone())
+        .unwrap_or_default();
+    let identity = LinkIdentity {
+        iface: site.iface.clone(),
+        private_key: key.clone(),
+        site_mtu: site.mtu,
+        vni: identity::vni(&site.domain_seed),
+        fwmark,
+    };
+    let firewall_state = ["var/run/fw4.state", "var/run/fw3.state"].map(|p| root.join(p));
+    Ok(LivePorts {
+        root: root.clone(),
+        clock: ClockSync {
+            servers: config.ntp_servers.clone(),
+            fwmark,
+            may_set_clock: root.dir() == Path::new("/"),
+        },
+        exchanger: KeyExchanger::new(broker, domain, key.public_key()),
+        tunnel: LiveTunnel::new(
+            DataPlane::new(Backend::detect()),
+            identity,
+            firewall_state.to_vec(),
+        ),
+        wan,
+        board,
+        sys_class_net: "/sys/class/net".into(),
+        iface: site.iface.clone(),
+    })
+}
+
+pub fn initial_snapshot(config: &NodeConfig, key: &PrivateKey) -> Snapshot {
+    let public_key = key.public_key();
+    let (state, reason) = if config.enabled {
+        (State::Idle, "started")
+    } else {
+        (State::Disabled, "wireguard.mesh_vpn.enabled is not 1")
+    };
+    Snapshot {
+        state,
+        since: Instant::now(),
+        reason: reason.into(),
+        enabled: config.enabled,
+        link_local: Some(identity::link_local(&public_key)),
+        public_key: Some(public_key),
+        vni: identity::vni(&config.site.domain_seed),
+        loadbalancing: config.loadbalancing,
+        peer: None,
+        last_check: None,
+        checks: Default::default(),
+        consecutive_failures: 0,
+        broker_url: config.site.broker.clone(),
+        broker_api: None,
+        broker_error: None,
+        reconnects: 0,
+        broker_requests: 0,
+        last_error: None,
+        next_attempt: None,
+    }
+}
