@@ -68,7 +68,7 @@ printf '  %s\n' "${scripts[@]}"
 if [ ${#scripts[@]} -eq 0 ]; then
 	fail "shellcheck: no shell scripts found"
 else
-	shellcheck "${scripts[@]}" || fail "shellcheck"
+	shellcheck -x "${scripts[@]}" || fail "shellcheck"
 fi
 
 section "luacheck"
@@ -84,6 +84,9 @@ fi
 [ -x "$binary" ] || echo "SKIP: no $binary; provider_test skips its binary cases" >&2
 MESH_VPN_WG_BIN="$(realpath -m "$binary")" lua5.1 openwrt/tests/run.lua openwrt/tests/*_test.lua ||
 	fail "Lua unit tests"
+
+section "procd init script"
+sh openwrt/tests/init_script_test.sh || fail "procd init script test"
 
 section "rpcd ACL semantics"
 python3 openwrt/tests/acl_semantics_test.py || fail "rpcd ACL semantics"

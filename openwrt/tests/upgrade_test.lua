@@ -76,4 +76,17 @@ tests['the key survives with unusual but valid base64 characters'] = function()
 	assert(after:find('\n\t' .. key .. '\n', 1, true), 'key changed:\n' .. after)
 end
 
+-- The stand-in must write what uci itself writes, or the fixtures would
+-- only prove agreement with the stand-in.
+tests['the uci stand-in rewrites uci-format files unchanged'] = function()
+	local uci = require 'simple-uci'
+	local dir = helpers.tests_dir .. '/../../examples/ffmuc-node/etc/config'
+	for _, name in ipairs({ 'gluon', 'system', 'wireguard' }) do
+		local text = assert(helpers.read(dir .. '/' .. name), 'missing example config ' .. name)
+		helpers.equal(uci.serialize(uci.parse(text, name)), text, name .. ' round trip')
+	end
+	local quoted = "\nconfig x 'a'\n\toption v 'it'\\''s'\n\tlist l 'one'\n\tlist l 'two'\n\n"
+	helpers.equal(uci.serialize(uci.parse(quoted, 'quoted')), quoted, 'quotes and lists')
+end
+
 return tests

@@ -14,16 +14,20 @@ local function parse_words(line)
 		end
 		local word = {}
 		while pos <= #line and not line:sub(pos, pos):match('%s') do
-			local quote = line:sub(pos, pos)
-			if quote == "'" or quote == '"' then
-				local close = line:find(quote, pos + 1, true)
+			local char = line:sub(pos, pos)
+			if char == "'" or char == '"' then
+				local close = line:find(char, pos + 1, true)
 				if not close then
 					return nil, 'unterminated quote'
 				end
 				word[#word + 1] = line:sub(pos + 1, close - 1)
 				pos = close + 1
+			elseif char == '\\' then
+				-- Outside quotes a backslash escapes the next character ('\'' in uci files).
+				word[#word + 1] = line:sub(pos + 1, pos + 1)
+				pos = pos + 2
 			else
-				local stop = line:find("[%s'\"]", pos) or #line + 1
+				local stop = line:find("[%s'\"\\]", pos) or #line + 1
 				word[#word + 1] = line:sub(pos, stop - 1)
 				pos = stop
 			end
@@ -49,7 +53,7 @@ local function parse(text, file)
 				anonymous = anonymous + 1
 				name = string.format('cfg%02x', anonymous)
 			end
-			current = { name = name, type = words[2], options = {}, order = {} }
+			current = { name = name, type = words[2], options = {}, order = {}, anonymous = words[3] == nil }
 			sections[#sections + 1] = current
 		elseif (kind == 'option' or kind == 'list') and current then
 			local option, value = words[2], words[3] or ''
@@ -77,7 +81,9 @@ end
 local function serialize(sections)
 	local out = {}
 	for _, section in ipairs(sections) do
-		out[#out + 1] = '\nconfig ' .. section.type .. ' ' .. quote(section.name) .. '\n'
+		-- uci writes anonymous sections without a name.
+		local name = section.anonymous and '' or ' ' .. quote(section.name)
+		out[#out + 1] = '\nconfig ' .. section.type .. name .. '\n'
 		for _, option in ipairs(section.order) do
 			local value = section.options[option]
 			if type(value) == 'table' then
