@@ -85,7 +85,8 @@ fi
 MESH_VPN_WG_BIN="$(realpath -m "$binary")" lua5.1 openwrt/tests/run.lua openwrt/tests/*_test.lua ||
 	fail "Lua unit tests"
 
-section "procd init script"
+section "package conventions and procd init script"
+sh openwrt/tests/package_test.sh || fail "package conventions"
 sh openwrt/tests/init_script_test.sh || fail "procd init script test"
 
 section "rpcd ACL semantics"
