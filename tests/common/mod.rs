@@ -3,6 +3,8 @@
 //! `--root`.
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};

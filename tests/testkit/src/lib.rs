@@ -2,3 +2,4 @@
 //! node talks to. Never shipped to routers.
 
 pub mod broker;
+pub mod ubusd;

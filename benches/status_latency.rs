@@ -1,0 +1,120 @@
+//! `cargo bench --bench status_latency`: how fast `status` answers while the daemon is busy.
+//! A test ubusd and the daemon on an enabled node whose broker (127.0.0.1) accepts and never
+//! answers, so an engine would hang mid-reconnect; then 100 concurrent callers each make
+//! `STATUS_CALLS` (default 50) status calls through ubusd. Prints figures; target p99 < 5 ms.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use common::daemon::Daemon;
+use common::{Tree, wireguard_site};
+use ubus_wire::{Bus, Table};
+
+const CALLERS: usize = 100;
+
+/// Accepts every connection and holds it open without a byte in reply.
+fn silent_broker() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind broker");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+fn enabled_node(broker_port: u16) -> Tree {
+    let mut site = wireguard_site(Some("on-by-default"));
+    site["mesh_vpn"]["wireguard"]["broker"] = format!("http://127.0.0.1:{broker_port}").into();
+    let tree = Tree::new();
+    tree.site(site);
+    tree.uci_wireguard(&[("enabled", "1"), ("privatekey", common::PRIVATE_KEY)])
+        .uci_domain("example");
+    tree
+}
+
+async fn caller(socket: std::path::PathBuf, calls: usize) -> Vec<Duration> {
+    let bus = Bus::connect(&socket).await.expect("connect");
+    let object = bus.lookup("mesh_vpn").await.expect("lookup");
+    let mut took = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let start = Instant::now();
+        let reply = bus.invoke(object.id, "status", Table::new(), Duration::from_secs(10));
+        reply.await.expect("status");
+        took.push(start.elapsed());
+    }
+    took
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms).
+fn cpu_ms(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10)
+}
+
+/// Runs `callers` concurrent callers of `calls` status calls each; prints one line of figures.
+fn measure(daemon: &Daemon, callers: usize, calls: usize) {
+    let socket = &daemon.socket;
+    let pid = daemon.pid().to_string();
+    let cpu_before = (cpu_ms(&pid), cpu_ms("self"));
+    let runtime = common::daemon::runtime();
+    let started = Instant::now();
+    let mut all: Vec<Duration> = runtime.block_on(async {
+        let tasks: Vec<_> = (0..callers)
+            .map(|_| tokio::spawn(caller(socket.to_path_buf(), calls)))
+            .collect();
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.expect("caller"));
+        }
+        all
+    });
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = |before: Option<u64>, pid: &str| match (before, cpu_ms(pid)) {
+        (Some(before), Some(after)) => format!("{} ms", after - before),
+        _ => "?".into(),
+    };
+    let (daemon_cpu, bench_cpu) = (cpu(cpu_before.0, &pid), cpu(cpu_before.1, "self"));
+    all.sort();
+    println!(
+        "{callers:>3} callers: count {}  min {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3} ms  ({:.0} calls/s; CPU: daemon {daemon_cpu}, ubusd + callers {bench_cpu})",
+        all.len(),
+        percentile(&all, 0.0),
+        percentile(&all, 0.5),
+        percentile(&all, 0.9),
+        percentile(&all, 0.99),
+        percentile(&all, 1.0),
+        all.len() as f64 / wall,
+    );
+}
+
+fn main() {
+    let calls: usize = std::env::var("STATUS_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(50);
+    let daemon = Daemon::start(enabled_node(silent_broker()));
+    daemon.call("reconnect", Table::new()).expect("reconnect");
+    let state = daemon.status()["state"].clone();
+    println!(
+        "status latency through the test ubusd, {calls} calls per caller, daemon state {state}"
+    );
+    // 1 and 10 callers first as a baseline: with one ubusd and one daemon thread, latency
+    // under 100 callers is mostly queueing (100 requests in flight at once).
+    for callers in [1, 10, CALLERS] {
+        measure(&daemon, callers, calls);
+    }
+}
