@@ -38,8 +38,12 @@ function row(label, value, id) {
 	]);
 }
 
-function message(kind, text) {
-	return E('div', { 'class': 'alert-message ' + kind, 'data-failure': kind }, text);
+/* A failure from present.failure(); a stopped daemon is a notice, not an error. */
+function message(failure) {
+	return E('div', {
+		'class': 'alert-message ' + (failure.kind == 'absent' ? 'notice' : 'error'),
+		'data-failure': failure.kind
+	}, failure.text);
 }
 
 return view.extend({
@@ -64,9 +68,7 @@ return view.extend({
 
 	update: function(result) {
 		this.body.setAttribute('data-state', result.failure ? 'failure' : String(result.ok.state));
-		dom.content(this.body, result.failure
-			? [ message(result.failure.kind == 'absent' ? 'notice' : 'error', result.failure.text) ]
-			: this.renderStatus(result.ok));
+		dom.content(this.body, result.failure ? [ message(result.failure) ] : this.renderStatus(result.ok));
 	},
 
 	renderStatus: function(status) {
@@ -121,7 +123,7 @@ return view.extend({
 		ev.target.disabled = true;
 		return settle(callSetLoadbalancing(wanted)).then(L.bind(function(result) {
 			if (result.failure)
-				ui.addNotification(null, message('error', result.failure.text));
+				ui.addNotification(null, message(result.failure));
 			return settle(callStatus()).then(L.bind(this.update, this));
 		}, this));
 	},
@@ -129,7 +131,7 @@ return view.extend({
 	handleReconnect: function() {
 		return settle(callReconnect()).then(function(result) {
 			if (result.failure)
-				ui.addNotification(null, message('error', result.failure.text));
+				ui.addNotification(null, message(result.failure));
 			else
 				ui.addNotification(null, E('p', { 'data-reconnect': 'accepted' },
 					_('Reconnect requested: the mesh VPN reconnects now.')), 'info');
