@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 echo "== LuCI page: node unit tests"
-node --test luci-app-mesh-vpn-wg/tests/
+node --test luci-app-mesh-vpn-wg/tests/*.test.js
 
 echo "== Gluon config-mode page: lua5.1 tests"
 if ! command -v lua5.1 >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
