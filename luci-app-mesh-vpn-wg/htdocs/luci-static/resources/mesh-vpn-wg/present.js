@@ -19,7 +19,7 @@ var STATES = {
 	error: _('Error: the mesh VPN could not be set up.')
 };
 
-/* uhttpd's JSON-RPC error codes (legacy /ubus endpoint). */
+/* uhttpd's JSON-RPC error codes (its legacy JSON-RPC endpoint). */
 var RPC_OBJECT_NOT_FOUND = -32000, RPC_ACCESS_DENIED = -32002, RPC_TIMEOUT = -32003;
 /* ubus status codes that come back as `result: [code]`. */
 var UBUS_NOT_FOUND = 4, UBUS_PERMISSION_DENIED = 6;
