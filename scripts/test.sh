@@ -16,6 +16,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "tests"
 cargo test --workspace --locked
 
+section "OpenWrt and Gluon package checks (shellcheck, luacheck, Lua tests, ACL, JSON)"
+scripts/check-openwrt.sh
+
+section "web pages: LuCI and Gluon config mode, unit and browser tests"
+tests/browser/run-all.sh
+
 section "size budget (release build)"
 scripts/size.sh --check
 

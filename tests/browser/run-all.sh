@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 echo "== LuCI page: node unit tests"
+if ! command -v node >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; } \
+    || echo "apt-get could not install nodejs"
+fi
 node --test luci-app-mesh-vpn-wg/tests/*.test.js
 
 echo "== Gluon config-mode page: lua5.1 tests"

@@ -45,8 +45,8 @@ local function web_env()
 	env.Section, env.Flag = 'Section', 'Flag'
 	env.Form = function(title)
 		local f = { title = title }
-		function f:section(_, title, desc)
-			local s = { title = title, desc = desc }
+		function f:section(_, section_title, desc)
+			local s = { title = section_title, desc = desc }
 			function s:option(class, id, label)
 				local o = { class = class, id = id, label = label }
 				built.options[id] = o
