@@ -121,6 +121,11 @@ fn main() {
     let (ns, broker_port) = node_netns();
     let daemon = Daemon::start_in_netns(enabled_node(broker_port), &ns.name);
     daemon.call("reconnect", Table::new()).expect("reconnect");
+    // Measure while the engine is stuck in the key exchange with the silent broker.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while daemon.status()["state"] != "exchanging_key" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let state = daemon.status()["state"].clone();
     println!(
         "status latency through the test ubusd, {calls} calls per caller, daemon state {state}"
