@@ -94,8 +94,15 @@ mod tests {
     #[test]
     fn a_peer_that_is_not_connected_is_null_like_fastd() {
         let stats = statistics(Some(&status("connecting", true, gateway())));
-        assert_eq!(stats["mesh_vpn"]["groups"]["backbone"]["peers"]["gw1"], Json::Null);
-        assert!(stats["mesh_vpn"]["groups"]["backbone"]["peers"].get("gw1").is_some());
+        assert_eq!(
+            stats["mesh_vpn"]["groups"]["backbone"]["peers"]["gw1"],
+            Json::Null
+        );
+        assert!(
+            stats["mesh_vpn"]["groups"]["backbone"]["peers"]
+                .get("gw1")
+                .is_some()
+        );
     }
 
     #[test]

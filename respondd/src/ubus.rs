@@ -25,10 +25,22 @@ const STATUS_OK: u32 = 0;
 
 #[derive(Debug)]
 pub enum CallError {
-    Io { step: &'static str, err: std::io::Error },
-    Codec { step: &'static str, err: ubus_wire::Error },
-    Refused { step: &'static str, status: u32 },
-    Unexpected { step: &'static str, what: String },
+    Io {
+        step: &'static str,
+        err: std::io::Error,
+    },
+    Codec {
+        step: &'static str,
+        err: ubus_wire::Error,
+    },
+    Refused {
+        step: &'static str,
+        status: u32,
+    },
+    Unexpected {
+        step: &'static str,
+        what: String,
+    },
 }
 
 impl std::fmt::Display for CallError {

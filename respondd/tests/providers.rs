@@ -50,8 +50,14 @@ fn a_silent_socket_costs_at_most_the_call_timeout() {
         (module.call("statistics"), start.elapsed())
     });
     assert_eq!(reply, json!({}));
-    assert!(took >= Duration::from_millis(400), "gave up early: {took:?}");
-    assert!(took < Duration::from_millis(1500), "blocked respondd for {took:?}");
+    assert!(
+        took >= Duration::from_millis(400),
+        "gave up early: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(1500),
+        "blocked respondd for {took:?}"
+    );
 }
 
 #[test]

@@ -30,20 +30,22 @@ pub struct Module {
 
 impl Module {
     pub fn load() -> Module {
-        let path = build_dir().join(LIBRARY);
-        assert!(path.exists(), "{} not built", path.display());
+        let path = library_path();
         let c_path = CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
         // SAFETY: a valid C string; RTLD_NOW resolves json-c at once, as respondd does.
         let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW) };
-        assert!(!handle.is_null(), "dlopen {}: {}", path.display(), dl_error());
+        assert!(
+            !handle.is_null(),
+            "dlopen {}: {}",
+            path.display(),
+            dl_error()
+        );
         Module { handle }
     }
 
     /// The request names of `respondd_providers`, up to its `{NULL, NULL}` end.
     pub fn requests(&self) -> Vec<String> {
-        self.providers()
-            .map(|(name, _)| name)
-            .collect()
+        self.providers().map(|(name, _)| name).collect()
     }
 
     /// Calls the provider of `request`; its json-c reply as JSON (the reference freed).
@@ -94,7 +96,9 @@ fn dl_error() -> String {
         return "unknown dl error".into();
     }
     // SAFETY: non-null, NUL-terminated.
-    unsafe { CStr::from_ptr(err) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(err) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The providers read the socket path from the environment: one test at a time.
@@ -105,6 +109,19 @@ pub fn with_socket<T>(socket: &Path, f: impl FnOnce() -> T) -> T {
     // SAFETY: every reader of the variable in this process holds the lock.
     unsafe { std::env::set_var(SOCKET_ENV, socket) };
     f()
+}
+
+/// The module this test run built: cargo writes it next to the test binary, in `deps/`,
+/// and copies it up to `target/<profile>` only when the crate itself is the build goal.
+pub fn library_path() -> PathBuf {
+    let fresh = build_dir().join("deps").join(LIBRARY);
+    let path = if fresh.exists() {
+        fresh
+    } else {
+        build_dir().join(LIBRARY)
+    };
+    assert!(path.exists(), "{} not built", path.display());
+    path
 }
 
 /// `target/<profile>`: the test binary runs from its `deps/` directory.
