@@ -137,6 +137,8 @@ impl Connection {
             .encode()
             .map_err(|err| CallError::Codec { step, err })?;
         self.set_timeouts(step)?;
+        // std sends on sockets with MSG_NOSIGNAL, so a ubusd that hung up costs an
+        // error here, not a SIGPIPE in respondd (tests/sigpipe.rs).
         self.stream
             .write_all(&bytes)
             .map_err(|err| CallError::Io { step, err })?;
