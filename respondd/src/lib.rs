@@ -24,6 +24,8 @@
 //! {"mesh_vpn": {"groups": {"backbone": {"peers": {"<peer name>": {"established": 1234}}}}}}
 //! ```
 //!
+//! - `{}` (no `mesh_vpn`) while the VPN is disabled, as upstream where no peer selector
+//!   runs then; the status page then hides its mesh-VPN box.
 //! - The one current gateway (`status.peer.name`) is the only peer; with no gateway
 //!   chosen, `peers` is `{}`.
 //! - `established`: seconds the connection has stood (fastd: connection age; wgpeerselector:

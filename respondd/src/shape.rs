@@ -24,9 +24,12 @@ pub fn nodeinfo(status: Option<&Json>) -> Json {
     json!({"software": {"wireguard": wireguard}})
 }
 
-/// `statistics`: `mesh_vpn` in fastd's layout, or `{}` without a status.
+/// `statistics`: `mesh_vpn` in fastd's layout; `{}` without a status or while the
+/// VPN is disabled, so the status page hides its mesh-VPN box as it does upstream
+/// (no wgpeerselector or fastd runs there then).
 pub fn statistics(status: Option<&Json>) -> Json {
-    let Some(status) = status.filter(|s| s.is_object()) else {
+    let enabled = |s: &&Json| s.get("enabled").and_then(Json::as_bool) == Some(true);
+    let Some(status) = status.filter(enabled) else {
         return json!({});
     };
     json!({"mesh_vpn": {"groups": {GROUP: {"peers": peers(status)}}}})
@@ -110,6 +113,10 @@ mod tests {
         let stats = statistics(Some(&status("no_uplink", true, Json::Null)));
         assert_eq!(stats["mesh_vpn"]["groups"]["backbone"]["peers"], json!({}));
         assert_eq!(statistics(None), json!({}));
+        assert_eq!(
+            statistics(Some(&status("disabled", false, gateway()))),
+            json!({})
+        );
         assert_eq!(nodeinfo(None), json!({}));
         assert_eq!(nodeinfo(Some(&json!("not an object"))), json!({}));
     }

@@ -85,18 +85,20 @@ fn a_live_enabled_daemon_gives_the_documented_shapes() {
 }
 
 #[test]
-fn a_live_disabled_daemon_does_not_report_its_key() {
+fn a_live_disabled_daemon_reports_neither_its_key_nor_mesh_vpn() {
     let Some((_binary, _dir, daemon)) = start_daemon(false) else {
         return;
     };
     let module = Module::load();
-    let nodeinfo = with_socket(&daemon.socket, || {
+    let (nodeinfo, statistics) = with_socket(&daemon.socket, || {
         daemon.wait_until("a nodeinfo reply", || module.call("nodeinfo") != json!({}));
-        module.call("nodeinfo")
+        (module.call("nodeinfo"), module.call("statistics"))
     });
     let wireguard = &nodeinfo["software"]["wireguard"];
     assert_eq!(wireguard["enabled"], false, "{nodeinfo}");
     assert!(wireguard.get("public_key").is_none(), "{nodeinfo}");
+    // No mesh_vpn at all: the status page hides its box, as for a node without fastd.
+    assert_eq!(statistics, json!({}));
 }
 
 #[test]
