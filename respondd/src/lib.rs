@@ -31,7 +31,8 @@
 //! - `established`: seconds the connection has stood (fastd: connection age; wgpeerselector:
 //!   `now - first handshake`), taken from `status.since` while `status.state` is
 //!   `connected`. Otherwise the peer's value is `null`, as fastd's: the status page tests
-//!   it for truth, so wgpeerselector's `{}` would show as "connected".
+//!   it for truth, so wgpeerselector's `{}` would show as "connected". Whole seconds
+//!   (an integer) where fastd prints `%.3f`: both consumers read it as a number.
 //! - Why only `groups` and no top-level `peers`: yanic reads only
 //!   `mesh_vpn.groups.<g>.peers.<name>.established` (yanic `data/statistics.go`, issue
 //!   #206), and the status page (`status-page.js` `update_mesh_vpn`) walks `peers` *and*
