@@ -9,8 +9,9 @@ want_pkg() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
 case "${1:-test}" in
   # wireguard-go/-tools: userspace WireGuard for the data-plane netns tests
   # (no kernel module on CI hosts); nftables/iptables: the firewall rule;
-  # batctl: batman-adv tooling for the kernel lab.
-  test) for p in xz-utils iproute2 iputils-ping wireguard-go wireguard-tools nftables iptables batctl; do want_pkg "$p"; done ;;
+  # batctl: batman-adv tooling for the kernel lab; libjson-c-dev: the respondd
+  # module links json-c.
+  test) for p in xz-utils iproute2 iputils-ping wireguard-go wireguard-tools nftables iptables batctl libjson-c-dev; do want_pkg "$p"; done ;;
   size) want_pkg xz-utils ;;
   fuzz) ;;
   demo) want_pkg iproute2 ;;
