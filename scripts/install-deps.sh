@@ -14,8 +14,8 @@ case "${1:-test}" in
   size) want_pkg xz-utils ;;
   fuzz) ;;
   demo) want_pkg iproute2 ;;
-  # kernel lab (scripts/kernel-lab.sh): QEMU, a static busybox for the initramfs, the guest's tools.
-  lab) for p in qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping wireguard-tools batctl; do want_pkg "$p"; done ;;
+  # kernel lab (scripts/kernel-lab.sh): QEMU, static busybox for the initramfs, tools the guest runs.
+  lab) for p in qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping wireguard-tools batctl iptables; do want_pkg "$p"; done ;;
   *) echo "install-deps.sh: unknown job '$1'" >&2; exit 2 ;;
 esac
 

@@ -20,11 +20,15 @@ MEM=${KERNEL_LAB_MEM:-1024}
 CPUS=${KERNEL_LAB_CPUS:-2}
 TIMEOUT=${KERNEL_LAB_TIMEOUT:-600}
 CACHE=${KERNEL_LAB_CACHE:-/var/cache/mesh-vpn-wg/kernel-lab}
+mkdir -p "$CACHE" 2>/dev/null || CACHE=${CARGO_TARGET_DIR:-$REPO/target}/kernel-lab
 START=$(date +%s.%N)
 
 say() { echo "kernel-lab: $*" >&2; }
 skip() { echo "SKIP: kernel lab: $*"; exit 0; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(date +%s.%N)"; }
+
+# The kernel ABI name (6.1.0-NN-amd64) changes with point releases: never hard-coded.
+newest_kver() { find "$KDIR/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1; }
 
 # Debian's kernel package, unpacked (never installed: no initramfs-tools, no /boot writes).
 fetch_kernel() {
@@ -40,11 +44,11 @@ fetch_kernel() {
     rm -rf "$KDIR" && mkdir -p "$KDIR"
     deb=$(ls "$work"/*.deb)
     dpkg-deb -x "$deb" "$KDIR" && rm -rf "$work"
-    KVER=$(ls "$KDIR/lib/modules" | sort -V | tail -n1)
+    KVER=$(newest_kver)
     depmod -b "$KDIR" "$KVER"
     touch "$KDIR/.complete"
   fi
-  KVER=$(ls "$KDIR/lib/modules" | sort -V | tail -n1)
+  KVER=$(newest_kver)
   VMLINUZ=$KDIR/boot/vmlinuz-$KVER
   [ -f "$VMLINUZ" ]
 }
@@ -105,7 +109,7 @@ run_guest() {
   local kernel=$VMLINUZ
   if [ -z "${KERNEL_LAB_NO_PVH:-}" ]; then kernel=$(extract_vmlinux || echo "$VMLINUZ"); fi
   local cpu=() accel=(-accel tcg)
-  [ "$ACCEL" = kvm ] && { accel=(-accel kvm); cpu=(-cpu host,-arch-capabilities); }
+  [ "$ACCEL" = kvm ] && { accel=(-accel kvm); cpu=(-cpu "host,-arch-capabilities"); }
   local rc=0
   # QEMU re-opens /proc/self/fd/1 and 2: give it pipes so the streams cannot clobber each other.
   timeout -k 10 "$TIMEOUT" qemu-system-x86_64 "${accel[@]}" "${cpu[@]}" -m "$MEM" -smp "$CPUS" \

@@ -67,7 +67,10 @@ fn first_apply(dataplane: &mut DataPlane, spec: &LinkSpec) {
 fn assert_steady_state_spawns_nothing(dataplane: &mut DataPlane, spec: &LinkSpec) {
     let spawned = processes_spawned();
     let report = dataplane.apply(spec).expect("steady apply");
-    assert!(report.changes.is_empty(), "steady state changed: {report:?}");
+    assert!(
+        report.changes.is_empty(),
+        "steady state changed: {report:?}"
+    );
     assert_eq!(report.batman, None, "override already set: {report:?}");
     assert_eq!(processes_spawned(), spawned, "steady-state apply spawned");
 }
@@ -85,7 +88,10 @@ fn assert_repair(dataplane: &mut DataPlane, spec: &LinkSpec) {
 
 fn assert_teardown_leaves_nothing(dataplane: &mut DataPlane) {
     dataplane.teardown(NODE_WG, VXLAN).expect("teardown");
-    assert!(!succeeds("ip", &["link", "show", NODE_WG]), "{NODE_WG} left");
+    assert!(
+        !succeeds("ip", &["link", "show", NODE_WG]),
+        "{NODE_WG} left"
+    );
     assert!(!succeeds("ip", &["link", "show", VXLAN]), "mesh-vpn left");
     assert!(!firewall_rule_present(NODE_WG), "firewall rule left");
     let hardifs = sh("batctl", &["meshif", "bat0", "interface"]);
@@ -118,9 +124,15 @@ fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
         attach_and_pin_throughput(&mut dataplane, &spec);
         lap("node applied and pinned", &mut clock);
         let handshake = assert_traffic(&mut dataplane, &spec);
-        eprintln!("kernel-lab: handshake after {:.1} s", handshake.as_secs_f64());
+        eprintln!(
+            "kernel-lab: handshake after {:.1} s",
+            handshake.as_secs_f64()
+        );
         let seen = assert_batman_sees(&originator, Duration::from_secs(30));
-        eprintln!("kernel-lab: gateway in batctl n/o after {:.1} s", seen.as_secs_f64());
+        eprintln!(
+            "kernel-lab: gateway in batctl n/o after {:.1} s",
+            seen.as_secs_f64()
+        );
         lap("traffic checked", &mut clock);
         assert_steady_state_spawns_nothing(&mut dataplane, &spec);
         assert_repair(&mut dataplane, &spec);
@@ -136,6 +148,12 @@ fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
         std::panic::resume_unwind(panic);
     }
     let namespaces = sh("ip", &["netns", "list"]);
-    assert!(!namespaces.contains(&gw_name), "namespaces left: {namespaces}");
-    assert!(!namespaces.contains("node"), "namespaces left: {namespaces}");
+    assert!(
+        !namespaces.contains(&gw_name),
+        "namespaces left: {namespaces}"
+    );
+    assert!(
+        !namespaces.contains("node"),
+        "namespaces left: {namespaces}"
+    );
 }

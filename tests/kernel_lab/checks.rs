@@ -27,7 +27,11 @@ pub fn assert_reference_state(spec: &LinkSpec) {
         addresses.contains(&format!("inet6 {node_ll}/64 scope link nodad")),
         "{addresses}"
     );
-    assert_eq!(addresses.matches("inet6").count(), 1, "only one: {addresses}");
+    assert_eq!(
+        addresses.matches("inet6").count(),
+        1,
+        "only one: {addresses}"
+    );
     let vxlan = sh("ip", &["-d", "link", "show", VXLAN]);
     assert!(vxlan.contains("mtu 1406"), "vxlan mtu: {vxlan}");
     let params = format!("vxlan id {VNI} remote {gw_ll} local {node_ll} dev {wg}");
@@ -73,12 +77,21 @@ pub fn assert_traffic(dataplane: &mut DataPlane, spec: &LinkSpec) -> Duration {
     let handshake = wait_for("WireGuard handshake", Duration::from_secs(20), || {
         let inspection = dataplane.inspect(wg, VXLAN).expect("inspect");
         let device = inspection.device.expect("device");
-        device.peers.first().is_some_and(|peer| peer.last_handshake.is_some())
+        device
+            .peers
+            .first()
+            .is_some_and(|peer| peer.last_handshake.is_some())
     });
     let gw_ll = spec.gateway.link_address;
-    assert!(ping(&format!("{gw_ll}%{wg}"), &[]), "ping6 across WireGuard");
+    assert!(
+        ping(&format!("{gw_ll}%{wg}"), &[]),
+        "ping6 across WireGuard"
+    );
     let answer = http_get(SocketAddrV6::new(gw_ll, 80, 0, ifindex(wg)));
-    assert!(answer.starts_with("HTTP/1.0 200"), "http answer: {answer:?}");
+    assert!(
+        answer.starts_with("HTTP/1.0 200"),
+        "http answer: {answer:?}"
+    );
     assert!(
         ping(GATEWAY_MESH_ADDRESS, &[]),
         "ping6 across VXLAN and batman-adv"
@@ -86,7 +99,8 @@ pub fn assert_traffic(dataplane: &mut DataPlane, spec: &LinkSpec) -> Duration {
     let device = dataplane.inspect(wg, VXLAN).expect("inspect").device;
     let peer = device.and_then(|device| device.peers.into_iter().next());
     assert!(
-        peer.as_ref().is_some_and(|p| p.rx_bytes > 0 && p.tx_bytes > 0),
+        peer.as_ref()
+            .is_some_and(|p| p.rx_bytes > 0 && p.tx_bytes > 0),
         "kernel peer counters: {peer:?}"
     );
     handshake

@@ -118,11 +118,12 @@ impl Gateway {
             "dev",
             GATEWAY_WG,
         ]);
-        self.ns
-            .ip(&["link", "set", GATEWAY_VXLAN, "mtu", "1406"]);
+        self.ns.ip(&["link", "set", GATEWAY_VXLAN, "mtu", "1406"]);
         create_bat0(&self.ns);
-        self.ns
-            .sh("batctl", &["meshif", "bat0", "interface", "add", GATEWAY_VXLAN]);
+        self.ns.sh(
+            "batctl",
+            &["meshif", "bat0", "interface", "add", GATEWAY_VXLAN],
+        );
         self.ns.ip(&["link", "set", GATEWAY_VXLAN, "up"]);
         self.ns.ip(&["link", "set", "bat0", "up"]);
         add_address(&self.ns, "bat0", &format!("{GATEWAY_MESH_ADDRESS}/64"));
@@ -166,7 +167,8 @@ impl Gateway {
             .split_whitespace()
             .skip_while(|word| *word != "link/ether")
             .nth(1);
-        mac.unwrap_or_else(|| panic!("no MAC in {link}")).to_string()
+        mac.unwrap_or_else(|| panic!("no MAC in {link}"))
+            .to_string()
     }
 }
 

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the kernel lab's initramfs (scripts/kernel-lab.sh packs it). Mounts
 # the host root over 9p with tmpfs overlays (the guest can write, the host
 # never changes), runs the one command as root, stores its exit code in the
@@ -38,9 +39,9 @@ overlay() {
   mount -t overlay overlay -o "lowerdir=$H/$1,upperdir=/cow/$1/upper,workdir=/cow/$1/work" "$H/$1" ||
     echo "lab-init: overlay on /$1 failed" >/dev/console
 }
-for dir in $H/*; do
+for dir in "$H"/*; do
   name=${dir#"$H"/}
-  [ -d "$dir" ] && [ ! -L "$dir" ] || continue
+  if [ ! -d "$dir" ] || [ -L "$dir" ]; then continue; fi
   case $name in dev|proc|sys|run|usr|boot|lost+found) continue ;; esac
   overlay "$name"
 done
