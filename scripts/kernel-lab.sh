@@ -30,27 +30,35 @@ elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv
 # The kernel ABI name (6.1.0-NN-amd64) changes with point releases: never hard-coded.
 newest_kver() { find "$KDIR/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1; }
 
+kernel_package() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}'; }
+
 # Debian's kernel package, unpacked (never installed: no initramfs-tools, no /boot writes).
+# Runs in a `|| skip` context, where set -e is off: every step checks itself.
 fetch_kernel() {
-  local pkg deb
-  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+  local pkg work
+  pkg=$(kernel_package)
+  [ -n "$pkg" ] || { apt-get update -qq && pkg=$(kernel_package); } || return 1
   [ -n "$pkg" ] || return 1
   KDIR=$CACHE/$pkg
   if [ ! -f "$KDIR/.complete" ]; then
-    say "fetching $pkg"
-    local work; work=$(mktemp -d)
-    (cd "$work" && { apt-get download -q "$pkg" >/dev/null 2>&1 ||
-      { apt-get update -qq && apt-get download -q "$pkg" >/dev/null; }; }) || { rm -rf "$work"; return 1; }
-    rm -rf "$KDIR" && mkdir -p "$KDIR"
-    deb=$(ls "$work"/*.deb)
-    dpkg-deb -x "$deb" "$KDIR" && rm -rf "$work"
-    KVER=$(newest_kver)
-    depmod -b "$KDIR" "$KVER"
-    touch "$KDIR/.complete"
+    say "fetching $pkg into $KDIR"
+    work=$(mktemp -d) || return 1
+    if ! unpack_kernel "$pkg" "$work"; then rm -rf "$work" "$KDIR"; return 1; fi
+    rm -rf "$work"
   fi
   KVER=$(newest_kver)
   VMLINUZ=$KDIR/boot/vmlinuz-$KVER
-  [ -f "$VMLINUZ" ]
+  [ -n "$KVER" ] && [ -f "$VMLINUZ" ]
+}
+
+unpack_kernel() {
+  local pkg=$1 work=$2
+  (cd "$work" && { apt-get download -q "$pkg" >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download -q "$pkg" >/dev/null; }; }) || return 1
+  rm -rf "$KDIR" && mkdir -p "$KDIR" || return 1
+  dpkg-deb -x "$work/$pkg"_*.deb "$KDIR" || return 1
+  KVER=$(newest_kver)
+  [ -n "$KVER" ] && depmod -b "$KDIR" "$KVER" && touch "$KDIR/.complete"
 }
 
 # The uncompressed ELF vmlinux boots through PVH and skips ~3 s of in-guest xz.
