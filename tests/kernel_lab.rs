@@ -14,8 +14,8 @@ mod host;
 use std::time::{Duration, Instant};
 
 use checks::{
-    VXLAN, assert_batman_sees, assert_reference_state, assert_traffic, attach_to_bat0,
-    firewall_rule_present, throughput_override_mbit,
+    VXLAN, assert_batman_sees, assert_inspection_matches, assert_reference_state, assert_traffic,
+    attach_to_bat0, firewall_rule_present, throughput_override_mbit,
 };
 use gateway::{Gateway, NODE_MESH_ADDRESS, VNI, add_address, create_bat0};
 use host::{Netns, load_modules, sh, succeeds};
@@ -84,6 +84,7 @@ fn assert_repair(dataplane: &mut DataPlane, spec: &LinkSpec) {
     assert_changed(&report, "created mesh-vpn");
     attach_and_pin_throughput(dataplane, spec);
     assert_reference_state(spec);
+    assert_inspection_matches(dataplane, spec);
 }
 
 fn assert_teardown_leaves_nothing(dataplane: &mut DataPlane) {
@@ -121,6 +122,7 @@ fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
         let mut dataplane = DataPlane::new(Backend::Kernel);
         first_apply(&mut dataplane, &spec);
         assert_reference_state(&spec);
+        assert_inspection_matches(&mut dataplane, &spec);
         attach_and_pin_throughput(&mut dataplane, &spec);
         lap("node applied and pinned", &mut clock);
         let handshake = assert_traffic(&mut dataplane, &spec);

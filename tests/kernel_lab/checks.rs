@@ -49,6 +49,37 @@ pub fn assert_reference_state(spec: &LinkSpec) {
     assert!(firewall_rule_present(wg), "ip6tables rule for {wg}");
 }
 
+/// The same values as the kernel reports them to our own netlink parsers
+/// (generic netlink for WireGuard, rtnetlink for the VXLAN).
+pub fn assert_inspection_matches(dataplane: &mut DataPlane, spec: &LinkSpec) {
+    let inspection = dataplane
+        .inspect(&spec.wg_interface, VXLAN)
+        .expect("inspect");
+    let wg = inspection.wireguard.expect("wireguard link");
+    assert_eq!(
+        (wg.kind.as_deref(), wg.mtu, wg.up),
+        (Some("wireguard"), 1476, true)
+    );
+    let vxlan = inspection.vxlan.expect("vxlan link");
+    let params = vxlan.vxlan.as_ref().expect("vxlan parameters");
+    assert_eq!(
+        (params.vni, params.port, params.underlay),
+        (VNI, 8472, wg.index)
+    );
+    assert_eq!(params.local, Some(spec.node_link_local()));
+    assert_eq!(params.remote, Some(spec.gateway.link_address));
+    assert_eq!(vxlan.mtu, 1406);
+    let device = inspection.device.expect("device");
+    assert_eq!(device.fwmark, 1);
+    let [peer] = device.peers.as_slice() else {
+        panic!("one peer wanted: {device:?}");
+    };
+    assert_eq!(peer.persistent_keepalive, 25);
+    assert_eq!(peer.endpoint, Some(spec.gateway.endpoint));
+    let allowed = (std::net::IpAddr::V6(spec.gateway.link_address), 128);
+    assert_eq!(peer.allowed_ips, [allowed]);
+}
+
 pub fn firewall_rule_present(wg: &str) -> bool {
     let args = [
         "-w", "-C", "INPUT", "-i", wg, "-p", "udp", "-m", "udp", "--dport", "8472", "-j", "ACCEPT",
