@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages and cargo tools a job needs, skipping what is
-# already there so repeated runs are fast. Usage: install-deps.sh test|size|fuzz|demo
+# already there so repeated runs are fast. Usage: install-deps.sh test|size|fuzz|demo|lab
 set -euo pipefail
 
 need_apt=()
@@ -15,6 +15,8 @@ case "${1:-test}" in
   size) want_pkg xz-utils ;;
   fuzz) ;;
   demo) want_pkg iproute2 ;;
+  # kernel lab (scripts/kernel-lab.sh): QEMU, static busybox for the initramfs, tools the guest runs.
+  lab) for p in qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping wireguard-tools batctl iptables; do want_pkg "$p"; done ;;
   *) echo "install-deps.sh: unknown job '$1'" >&2; exit 2 ;;
 esac
 
