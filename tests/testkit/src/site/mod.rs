@@ -21,7 +21,6 @@ pub mod tree;
 
 use std::net::{Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use mesh_vpn_wg::identity::{self, PrivateKey};
 use serde_json::Value;
@@ -33,6 +32,7 @@ use crate::netns::gateway::{GATEWAY_PORT, Gateway};
 use crate::netns::{Netns, missing_prerequisite, unique_suffix};
 use crate::ubusd::TestUbusd;
 use node::NodeDaemon;
+pub use node::StatusReader;
 
 pub const ROUTER: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xdb8, 0, 0, 0, 0, 0, 1);
 pub const NODE_ADDRESS: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xdb8, 0, 0, 0, 0, 0, 0x100);
@@ -191,14 +191,9 @@ impl Site {
         self.call("status", Table::new())
     }
 
-    /// Polls `status` until `done`; the status that satisfied it and the time taken.
-    pub fn wait_for(
-        &self,
-        what: &str,
-        limit: Duration,
-        done: impl FnMut(&Value) -> bool,
-    ) -> Result<(Value, Duration), String> {
-        node::wait_for_status(&self.socket, what, limit, done)
+    /// A ubus client for polling `status` ([`StatusReader::wait_for`]).
+    pub fn reader(&self) -> Result<StatusReader, String> {
+        StatusReader::new(&self.socket)
     }
 
     /// The gateway a status names as its peer, by public key.

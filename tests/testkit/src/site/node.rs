@@ -14,7 +14,8 @@ use super::interrupt::interrupted;
 use crate::netns::Netns;
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
-const POLL: Duration = Duration::from_millis(200);
+/// Short enough to see `exchanging_key` and `connecting` between two `connected`s.
+const POLL: Duration = Duration::from_millis(50);
 
 pub struct NodeDaemon {
     child: Option<Child>,
@@ -78,49 +79,84 @@ impl Drop for NodeDaemon {
 
 /// `ubus call mesh_vpn <method>`: the reply as JSON.
 pub fn call(socket: &Path, method: &str, args: Table) -> Result<Value, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))?;
-    runtime.block_on(async {
-        let bus = Bus::connect(socket)
-            .await
-            .map_err(|e| format!("connecting to {}: {e}", socket.display()))?;
-        let replies = bus
-            .call("mesh_vpn", method, args, CALL_TIMEOUT)
-            .await
-            .map_err(|e| format!("mesh_vpn {method}: {e}"))?;
-        let table = replies.into_iter().next().unwrap_or_default();
-        Ok(ubus_wire::json::from_table(&table))
-    })
+    StatusReader::new(socket)?.call(method, args)
 }
 
-/// Polls `status` until `done` holds; returns that status and how long it
-/// took. Fails after `limit` or on Ctrl-C, with the last status seen.
-pub fn wait_for_status(
-    socket: &Path,
-    what: &str,
-    limit: Duration,
-    mut done: impl FnMut(&Value) -> bool,
-) -> Result<(Value, Duration), String> {
-    let start = Instant::now();
-    let mut last = Value::Null;
-    loop {
-        if let Ok(status) = call(socket, "status", Table::new()) {
-            if done(&status) {
-                return Ok((status, start.elapsed()));
+/// A ubus client kept open between calls, so `status` can be polled often
+/// enough to see the short states between two `connected`s.
+pub struct StatusReader {
+    socket: PathBuf,
+    runtime: tokio::runtime::Runtime,
+    bus: Option<Bus>,
+}
+
+impl StatusReader {
+    pub fn new(socket: &Path) -> Result<StatusReader, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("tokio runtime: {e}"))?;
+        Ok(StatusReader {
+            socket: socket.to_path_buf(),
+            runtime,
+            bus: None,
+        })
+    }
+
+    pub fn call(&mut self, method: &str, args: Table) -> Result<Value, String> {
+        let socket = &self.socket;
+        let bus = &mut self.bus;
+        let result = self.runtime.block_on(async {
+            if bus.is_none() {
+                let fresh = Bus::connect(socket)
+                    .await
+                    .map_err(|e| format!("connecting to {}: {e}", socket.display()))?;
+                *bus = Some(fresh);
             }
-            last = status;
+            let Some(connected) = bus.as_ref() else {
+                return Err("no bus".to_string());
+            };
+            let replies = connected
+                .call("mesh_vpn", method, args, CALL_TIMEOUT)
+                .await
+                .map_err(|e| format!("mesh_vpn {method}: {e}"))?;
+            let table = replies.into_iter().next().unwrap_or_default();
+            Ok(ubus_wire::json::from_table(&table))
+        });
+        if result.is_err() {
+            // Next time, start over with a fresh connection (ubusd may have restarted).
+            self.bus = None;
         }
-        if interrupted() {
-            return Err("interrupted".into());
+        result
+    }
+
+    /// Polls `status` until `done` holds; returns that status and how long it
+    /// took. Fails after `limit` or on Ctrl-C, with the last status seen.
+    pub fn wait_for(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut done: impl FnMut(&Value) -> bool,
+    ) -> Result<(Value, Duration), String> {
+        let start = Instant::now();
+        let mut last = Value::Null;
+        loop {
+            if let Ok(status) = self.call("status", Table::new()) {
+                if done(&status) {
+                    return Ok((status, start.elapsed()));
+                }
+                last = status;
+            }
+            if interrupted() {
+                return Err("interrupted".into());
+            }
+            if start.elapsed() >= limit {
+                return Err(format!(
+                    "no {what} within {} s; last status: {last}",
+                    limit.as_secs()
+                ));
+            }
+            std::thread::sleep(POLL);
         }
-        if start.elapsed() >= limit {
-            return Err(format!(
-                "no {what} within {} s; last status: {last}",
-                limit.as_secs()
-            ));
-        }
-        std::thread::sleep(POLL);
     }
 }
