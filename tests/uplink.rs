@@ -67,7 +67,10 @@ fn assert_connected_to(site: &Site, status: &Value, gateway: usize) {
         format!("[{}]:51820", expected.underlay()),
         "{status:#}"
     );
-    assert!(status["counters"]["broker_requests"].as_u64() >= Some(1), "{status:#}");
+    assert!(
+        status["counters"]["broker_requests"].as_u64() >= Some(1),
+        "{status:#}"
+    );
     assert_eq!(status["public_key"], site.node_public_key);
 }
 
@@ -94,7 +97,9 @@ fn cold_start_failover_and_reconnect() {
 
     let (status, took) = wait(&mut reader, &site, "connection", CONNECT_LIMIT, connected);
     eprintln!("cold start to connected: {:.1} s", took.as_secs_f64());
-    let first = site.gateway_of(&status).expect("peer is one of the site's gateways");
+    let first = site
+        .gateway_of(&status)
+        .expect("peer is one of the site's gateways");
     assert_connected_to(&site, &status, first);
     assert_eq!(status["peer"]["source"], "site", "v1: a site peer");
     assert_eq!(status["broker"]["api"], "v1");
@@ -110,9 +115,13 @@ fn cold_start_failover_and_reconnect() {
     let (_, doubt) = wait(&mut reader, &site, "a failed check", NOTICE_LIMIT, |s| {
         s["health"]["consecutive_failures"].as_u64() > Some(0) || !on_first(s)
     });
-    let (status, notice) = wait(&mut reader, &site, "notice of the dead gateway", NOTICE_LIMIT, |s| {
-        !on_first(s)
-    });
+    let (status, notice) = wait(
+        &mut reader,
+        &site,
+        "notice of the dead gateway",
+        NOTICE_LIMIT,
+        |s| !on_first(s),
+    );
     let other = 1 - first;
     let (status_after, failover) = wait(&mut reader, &site, "failover", CONNECT_LIMIT, |s| {
         connected(s) && site.gateway_of(s) == Some(other)
@@ -136,9 +145,13 @@ fn cold_start_failover_and_reconnect() {
 
     // `reconnect` through ubus: a fresh cycle, back to connected on the live gateway.
     site.call("reconnect", Table::new()).expect("reconnect");
-    let (status, took) = wait(&mut reader, &site, "connected after reconnect", CONNECT_LIMIT, |s| {
-        connected(s) && s["counters"]["reconnects"].as_u64() > Some(reconnects)
-    });
+    let (status, took) = wait(
+        &mut reader,
+        &site,
+        "connected after reconnect",
+        CONNECT_LIMIT,
+        |s| connected(s) && s["counters"]["reconnects"].as_u64() > Some(reconnects),
+    );
     eprintln!("reconnect → connected: {:.1} s", took.as_secs_f64());
     assert_connected_to(&site, &status, other);
 }
@@ -150,19 +163,35 @@ fn broker_down_at_boot_then_back() {
         return;
     };
 
-    let (status, _) = wait(&mut reader, &site, "backoff", CONNECT_LIMIT, |s| state(s) == "backoff");
+    let (status, _) = wait(&mut reader, &site, "backoff", CONNECT_LIMIT, |s| {
+        state(s) == "backoff"
+    });
     let error = status["broker"]["last_error"].as_str().unwrap_or_default();
-    assert!(error.contains("8080"), "broker error names the broker: {status:#}");
+    assert!(
+        error.contains("8080"),
+        "broker error names the broker: {status:#}"
+    );
     assert!(status["next_attempt_in"].is_u64(), "{status:#}");
     assert!(status["peer"].is_null(), "{status:#}");
 
     site.broker.start().expect("broker back");
     // Backoff starts at 5 s and doubles (full jitter): a few attempts may have passed.
-    let (status, took) = wait(&mut reader, &site, "connection once the broker is back", Duration::from_secs(90), connected);
+    let (status, took) = wait(
+        &mut reader,
+        &site,
+        "connection once the broker is back",
+        Duration::from_secs(90),
+        connected,
+    );
     eprintln!("broker back → connected: {:.1} s", took.as_secs_f64());
-    let gateway = site.gateway_of(&status).expect("one of the site's gateways");
+    let gateway = site
+        .gateway_of(&status)
+        .expect("one of the site's gateways");
     assert_connected_to(&site, &status, gateway);
-    assert!(status["counters"]["broker_requests"].as_u64() >= Some(2), "{status:#}");
+    assert!(
+        status["counters"]["broker_requests"].as_u64() >= Some(2),
+        "{status:#}"
+    );
 }
 
 #[test]
@@ -175,7 +204,10 @@ fn loadbalancing_takes_the_brokers_gateway() {
         return;
     };
     let (status, took) = wait(&mut reader, &site, "connection", CONNECT_LIMIT, connected);
-    eprintln!("loadbalancing cold start to connected: {:.1} s", took.as_secs_f64());
+    eprintln!(
+        "loadbalancing cold start to connected: {:.1} s",
+        took.as_secs_f64()
+    );
     assert_connected_to(&site, &status, 1);
     passing_check(&mut reader, &site);
     assert_eq!(status["peer"]["source"], "broker", "{status:#}");

@@ -26,11 +26,11 @@ use mesh_vpn_wg::identity::{self, PrivateKey};
 use serde_json::Value;
 use ubus_wire::Table;
 
-pub use broker_host::BrokerHost;
 use crate::broker::{self, Config};
 use crate::netns::gateway::{GATEWAY_PORT, Gateway};
 use crate::netns::{Netns, missing_prerequisite, unique_suffix};
 use crate::ubusd::TestUbusd;
+pub use broker_host::BrokerHost;
 use node::NodeDaemon;
 pub use node::StatusReader;
 
@@ -120,7 +120,9 @@ impl Site {
         let bind = SocketAddr::new(ROUTER.into(), BROKER_PORT);
         let mut broker = BrokerHost::new(&wan, bind, config).map_err(|e| format!("broker: {e}"))?;
         if options.broker_up {
-            broker.start().map_err(|e| format!("broker on {bind}: {e}"))?;
+            broker
+                .start()
+                .map_err(|e| format!("broker on {bind}: {e}"))?;
         }
         let iface = format!("mvwg{}", unique_suffix());
         let files = tree::NodeFiles {
@@ -180,7 +182,10 @@ impl Site {
     }
 
     pub fn daemon_log(&self) -> String {
-        self.daemon.as_ref().map(NodeDaemon::log).unwrap_or_default()
+        self.daemon
+            .as_ref()
+            .map(NodeDaemon::log)
+            .unwrap_or_default()
     }
 
     pub fn call(&self, method: &str, args: Table) -> Result<Value, String> {
@@ -224,7 +229,14 @@ fn broker_gateway(gateway: &Gateway) -> broker::Gateway {
 fn wan_namespace() -> Netns {
     let wan = Netns::new("mvwan-");
     wan.ip(&["link", "add", BRIDGE, "type", "bridge"]);
-    wan.ip(&["addr", "add", &format!("{ROUTER}/64"), "dev", BRIDGE, "nodad"]);
+    wan.ip(&[
+        "addr",
+        "add",
+        &format!("{ROUTER}/64"),
+        "dev",
+        BRIDGE,
+        "nodad",
+    ]);
     wan.ip(&["link", "set", BRIDGE, "up"]);
     wan
 }
@@ -238,7 +250,14 @@ fn node_namespace(wan: &Netns) -> Netns {
         "link", "add", &port, "type", "veth", "peer", "name", "wan", "netns", &node.name,
     ]);
     wan.ip(&["link", "set", &port, "master", BRIDGE, "up"]);
-    node.ip(&["addr", "add", &format!("{NODE_ADDRESS}/64"), "dev", "wan", "nodad"]);
+    node.ip(&[
+        "addr",
+        "add",
+        &format!("{NODE_ADDRESS}/64"),
+        "dev",
+        "wan",
+        "nodad",
+    ]);
     node.ip(&["link", "set", "wan", "up"]);
     let router = ROUTER.to_string();
     node.ip(&[

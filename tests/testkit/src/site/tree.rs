@@ -25,7 +25,11 @@ pub struct NodeFiles<'a> {
 }
 
 pub fn write(root: &Path, files: &NodeFiles<'_>, gateways: &[Gateway]) -> io::Result<()> {
-    write_file(root, "lib/gluon/site.json", &site(files, gateways).to_string())?;
+    write_file(
+        root,
+        "lib/gluon/site.json",
+        &site(files, gateways).to_string(),
+    )?;
     let core = format!("\nconfig core 'core'\n\toption domain '{DOMAIN}'\n\n");
     write_file(root, "etc/config/gluon", &core)?;
     let wireguard = format!(
