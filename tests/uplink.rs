@@ -5,6 +5,7 @@
 //! wireguard-go; skips visibly otherwise. Times are printed (run with
 //! `--nocapture`); limits are generous for a loaded two-core machine.
 
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -213,4 +214,20 @@ fn loadbalancing_takes_the_brokers_gateway() {
     assert_eq!(status["peer"]["source"], "broker", "{status:#}");
     assert_eq!(status["broker"]["api"], "v2");
     assert_eq!(site.broker.request_paths(), ["/api/v2/wg/key/exchange"]);
+
+    // Dropping the site stops the daemon (which removes its wireguard-go
+    // socket) and removes every namespace.
+    let mut names = vec![site.wan.name.clone(), site.node.name.clone()];
+    names.extend(site.gateways.iter().map(|g| g.netns().name.clone()));
+    let socket = format!("/var/run/wireguard/{}.sock", site.iface);
+    assert!(Path::new(&socket).exists(), "{socket} while connected");
+    drop(reader);
+    drop(site);
+    for name in names {
+        assert!(
+            !Path::new("/var/run/netns").join(&name).exists(),
+            "{name} left behind"
+        );
+    }
+    assert!(!Path::new(&socket).exists(), "{socket} left behind");
 }
