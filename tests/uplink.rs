@@ -105,6 +105,10 @@ fn cold_start_failover_and_reconnect() {
     assert_eq!(status["peer"]["source"], "site", "v1: a site peer");
     assert_eq!(status["broker"]["api"], "v1");
     assert_eq!(site.broker.request_paths(), ["/api/v1/wg/key/exchange"]);
+    // The clock step before the key exchange: the router's SNTP server was
+    // asked, unless the kernel already reported a synchronised clock.
+    assert_eq!(status["health"]["checks"]["time"]["ok"], true, "{status:#}");
+    eprintln!("SNTP requests answered: {}", site.sntp.answered());
 
     // A health check passes through the tunnel (HTTP to the gateway's link address).
     let status = passing_check(&mut reader, &site);

@@ -1,12 +1,12 @@
 //! A small Freifunk site in network namespaces, for the uplink test and the
-//! demo: a WAN namespace with a bridge and the test wgkex broker on the
-//! router address, two wgkex-style gateways (wireguard-go, VXLAN, HTTP
+//! demo: a WAN namespace with a bridge, the test wgkex broker and an SNTP
+//! server on the router address, two wgkex-style gateways (wireguard-go, VXLAN, HTTP
 //! responder) on that bridge, the test ubusd on a Unix socket, and a node
 //! namespace whose only uplink is the bridge, with Gluon's WAN route (IPv6
 //! default in table 1), where `mesh-vpn-wg daemon` runs.
 //!
 //! ```text
-//!   node ns ── veth ──┐            wan ns: bridge, router fd00:db8::1, broker :8080
+//!   node ns ── veth ──┐            wan ns: bridge, router fd00:db8::1, broker :8080, SNTP
 //!   gw1 ns  ── veth ──┼── bridge
 //!   gw2 ns  ── veth ──┘
 //! ```
@@ -17,6 +17,7 @@
 mod broker_host;
 pub mod interrupt;
 pub mod node;
+mod sntp;
 pub mod tree;
 
 use std::net::{Ipv6Addr, SocketAddr};
@@ -33,6 +34,7 @@ use crate::ubusd::TestUbusd;
 pub use broker_host::BrokerHost;
 use node::NodeDaemon;
 pub use node::StatusReader;
+pub use sntp::SntpServer;
 
 pub const ROUTER: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xdb8, 0, 0, 0, 0, 0, 1);
 pub const NODE_ADDRESS: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xdb8, 0, 0, 0, 0, 0, 0x100);
@@ -81,6 +83,7 @@ pub struct Site {
     daemon: Option<NodeDaemon>,
     ubusd: TestUbusd,
     pub broker: BrokerHost,
+    pub sntp: SntpServer,
     pub gateways: Vec<Gateway>,
     pub node: Netns,
     pub wan: Netns,
@@ -124,10 +127,13 @@ impl Site {
                 .start()
                 .map_err(|e| format!("broker on {bind}: {e}"))?;
         }
+        let ntp = SocketAddr::new(ROUTER.into(), 123);
+        let sntp = SntpServer::start(&wan, ntp).map_err(|e| format!("SNTP on {ntp}: {e}"))?;
         let iface = format!("mvwg{}", unique_suffix());
         let files = tree::NodeFiles {
             iface: &iface,
             broker_url: &broker.url(),
+            ntp_server: &ROUTER.to_string(),
             loadbalancing: options.loadbalancing,
             private_key: &key.to_base64(),
             probe_interval_secs: options.probe_interval_secs,
@@ -140,6 +146,7 @@ impl Site {
             daemon: None,
             ubusd,
             broker,
+            sntp,
             gateways,
             node,
             wan,

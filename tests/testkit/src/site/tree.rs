@@ -18,6 +18,7 @@ pub const DOMAIN_PREFIX: &str = "ffmuc_";
 pub struct NodeFiles<'a> {
     pub iface: &'a str,
     pub broker_url: &'a str,
+    pub ntp_server: &'a str,
     pub loadbalancing: bool,
     pub private_key: &'a str,
     pub probe_interval_secs: u32,
@@ -55,6 +56,7 @@ fn site(files: &NodeFiles<'_>, gateways: &[Gateway]) -> Value {
     let mode = if files.loadbalancing { "on" } else { "off" };
     json!({
         "domain_seed": DOMAIN_SEED,
+        "ntp_servers": [files.ntp_server],
         "mesh_vpn": {"wireguard": {
             "iface": files.iface,
             "mtu": 1406,
