@@ -197,6 +197,9 @@ fn describe(site: &Site) {
         site.wan.name
     );
     println!("  broker   test wgkex broker at http://[{ROUTER}]:{BROKER_PORT} (API v1 and v2)");
+    println!(
+        "  SNTP     [{ROUTER}]:123 (asked before the first key exchange if the clock is unsynced)"
+    );
     for (i, gw) in site.gateways.iter().enumerate() {
         println!(
             "  gw{}      namespace {}: wireguard-go on [{}]:51820, link {}, VXLAN, HTTP :80",
