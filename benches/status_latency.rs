@@ -7,14 +7,13 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "../tests/netns/mod.rs"]
-mod netns;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use common::daemon::Daemon;
 use common::{Tree, wireguard_site};
+use testkit::netns;
 use ubus_wire::{Bus, Table};
 
 const CALLERS: usize = 100;

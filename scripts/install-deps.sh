@@ -14,7 +14,8 @@ case "${1:-test}" in
   test) for p in xz-utils iproute2 iputils-ping wireguard-go wireguard-tools nftables iptables batctl libjson-c-dev; do want_pkg "$p"; done ;;
   size) want_pkg xz-utils ;;
   fuzz) ;;
-  demo) want_pkg iproute2 ;;
+  # The demo's site: namespaces and gateways with userspace WireGuard.
+  demo) for p in iproute2 wireguard-go wireguard-tools; do want_pkg "$p"; done ;;
   # kernel lab (scripts/kernel-lab.sh): QEMU, static busybox for the initramfs, tools the guest runs.
   lab) for p in qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping wireguard-tools batctl iptables; do want_pkg "$p"; done ;;
   *) echo "install-deps.sh: unknown job '$1'" >&2; exit 2 ;;

@@ -3,19 +3,17 @@
 //! worker would; the node side only by `DataPlane`. Needs root and
 //! wireguard-go; skips visibly otherwise.
 
-mod netns;
-
 use std::net::SocketAddrV6;
 use std::sync::Mutex;
 
 use mesh_vpn_wg::dataplane::{Backend, DataPlane, GatewayPeer, LinkSpec, processes_spawned};
 use mesh_vpn_wg::error::Error;
 use mesh_vpn_wg::identity::PrivateKey;
-use netns::gateway::{
+use testkit::netns::gateway::{
     GATEWAY_OVERLAY, GATEWAY_PORT, GATEWAY_UNDERLAY, Gateway, VNI, http_get, ifindex, ping,
     wait_for,
 };
-use netns::{Netns, child_pids, missing_prerequisite, run, sh, unique_suffix};
+use testkit::netns::{Netns, child_pids, missing_prerequisite, run, sh, unique_suffix};
 
 /// The tests share the process-wide spawn counter and child list: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -2,14 +2,12 @@
 //! routes count (IPv6 `default via` in table 1, IPv4 default in main), and
 //! changes are followed as they happen. Needs root and `ip`; skips visibly otherwise.
 
-mod netns;
-
 use std::sync::mpsc;
 use std::time::Duration;
 
 use mesh_vpn_wg::dataplane::routes::{WanRoutes, follow, wan_routes};
 use mesh_vpn_wg::resolve::Family;
-use netns::{Netns, missing_prerequisite};
+use testkit::netns::{Netns, missing_prerequisite};
 
 fn routes_in(ns: &Netns) -> WanRoutes {
     ns.thread(|| wan_routes().expect("route dump"))

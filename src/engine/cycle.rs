@@ -76,22 +76,29 @@ pub async fn run(
     );
     cx.report
         .set_peer(Some((&gateway, gateway.endpoint.to_string())));
+    // Taken before the link is built: wireguard-go and the kernel send the
+    // first handshake as soon as the peer is configured, so it often completes
+    // while `connect` is still adding the VXLAN and the firewall rule.
+    let link_started = Instant::now();
     let endpoint = ports
         .connect(&gateway)
         .await
         .map_err(|e| format!("setting up the link to {}: {e}", gateway.name))?;
     cx.report.set_peer(Some((&gateway, endpoint)));
-    wait_for_handshake(ports, settings.handshake_timeout)
+    wait_for_handshake(ports, link_started, settings.handshake_timeout)
         .await
         .map_err(|e| format!("{}: {e}", gateway.name))?;
     Ok(gateway)
 }
 
-async fn wait_for_handshake(ports: &mut impl Ports, timeout: Duration) -> Result<(), String> {
-    let started = Instant::now();
+async fn wait_for_handshake(
+    ports: &mut impl Ports,
+    started: Instant,
+    timeout: Duration,
+) -> Result<(), String> {
     loop {
         let stats = ports.stats().await?;
-        // A handshake counts only if it happened after this cycle began.
+        // A handshake counts only if it happened after this link was set up.
         if stats
             .handshake_age
             .is_some_and(|age| age <= started.elapsed())

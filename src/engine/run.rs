@@ -141,6 +141,8 @@ impl<P: Ports> Engine<P> {
         self.report.update(|s| {
             s.last_error = None;
             s.next_attempt = None;
+            // The failures were the previous connection's.
+            s.consecutive_failures = 0;
         });
         self.report.enter(
             State::Connected,

@@ -27,6 +27,18 @@ fn cold_start_syncs_the_clock_registers_with_v1_and_connects_within_two_seconds(
     });
 }
 
+/// Found end to end (tests/uplink.rs): a handshake completed during link
+/// setup was older than the wait for it and never counted.
+#[test]
+fn a_handshake_during_link_setup_counts() {
+    run(config(false), |node| async move {
+        node.world.borrow_mut().handshake_in_connect = true;
+        advance(3.0).await;
+        assert_eq!(node.state(), State::Connected);
+        assert_eq!(node.world.borrow().connects().len(), 1);
+    });
+}
+
 #[test]
 fn loadbalancing_takes_the_gateway_the_broker_chose() {
     run(config(true), |node| async move {

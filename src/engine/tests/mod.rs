@@ -33,6 +33,9 @@ pub struct World {
     pub alive: HashSet<String>,
     pub connected: Option<(Gateway, Instant)>,
     pub last_handshake: Option<Instant>,
+    /// As wireguard-go does: the first handshake completes while `connect`
+    /// is still building the link, and is not repeated for two minutes.
+    pub handshake_in_connect: bool,
     /// Every side effect, in order: "sync", "v1", "v2", "connect gw1", "teardown".
     pub calls: Vec<String>,
 }
@@ -46,6 +49,7 @@ impl World {
             alive: ["gw1", "gw2", "gw3", "broker-gw"].map(String::from).into(),
             connected: None,
             last_handshake: None,
+            handshake_in_connect: false,
             calls: Vec::new(),
         }
     }
@@ -116,9 +120,17 @@ impl KeyExchange for FakePorts {
 impl Tunnel for FakePorts {
     async fn connect(&mut self, gateway: &Gateway) -> Result<String, String> {
         self.call(format!("connect {}", gateway.name));
-        let mut world = self.0.borrow_mut();
-        world.connected = Some((gateway.clone(), Instant::now()));
-        world.last_handshake = None;
+        let handshake_now = {
+            let mut world = self.0.borrow_mut();
+            world.connected = Some((gateway.clone(), Instant::now()));
+            world.last_handshake = None;
+            world.handshake_in_connect && world.alive.contains(&gateway.name)
+        };
+        if handshake_now {
+            self.0.borrow_mut().last_handshake = Some(Instant::now());
+            // The rest of the link (VXLAN, firewall rule) takes a while.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
         Ok(gateway.endpoint.to_string())
     }
 
@@ -129,7 +141,8 @@ impl Tunnel for FakePorts {
         };
         // A live gateway answers the first handshake after one second and
         // keeps it fresh; a dead one leaves the last handshake to age.
-        if world.current_alive() && since.elapsed() >= Duration::from_secs(1) {
+        let rekey = if world.handshake_in_connect { 120 } else { 1 };
+        if world.current_alive() && since.elapsed() >= Duration::from_secs(rekey) {
             world.last_handshake = Some(Instant::now());
         }
         Ok(TunnelStats {

@@ -39,6 +39,25 @@ fn a_dead_gateway_is_noticed_after_three_failed_checks_and_another_peer_is_used(
     });
 }
 
+/// Found by the demo: the new connection showed the old one's failures
+/// until its own first check.
+#[test]
+fn a_new_connection_starts_without_the_old_ones_failures() {
+    run(config(false), |node| async move {
+        advance(3.0).await;
+        let first = current(&node);
+        kill(&node, &first);
+        for _ in 0..400 {
+            advance(0.1).await;
+            if node.state() == State::Connected && current(&node) != first {
+                break;
+            }
+        }
+        assert_ne!(current(&node), first, "failed over");
+        assert_eq!(node.snapshot.borrow().consecutive_failures, 0);
+    });
+}
+
 #[test]
 fn two_failed_checks_in_a_row_do_not_reconnect() {
     run(config(false), |node| async move {

@@ -217,6 +217,11 @@ impl TestBroker {
         }
     }
 
+    /// The gateway v2 hands out from now on (wgkex's choice of the least loaded worker).
+    pub fn set_gateway(&self, gateway: Gateway) {
+        self.lock().config.gateway = gateway;
+    }
+
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<Recorded> {
         self.lock().requests.clone()

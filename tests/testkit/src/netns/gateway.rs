@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{JoinHandle, sleep};
@@ -28,26 +28,19 @@ pub struct Gateway {
     wg: String,
     public_key: String,
     link_address: Ipv6Addr,
+    underlay: Ipv6Addr,
     http_stop: Arc<AtomicBool>,
     http: Option<JoinHandle<()>>,
     ns: Netns,
 }
 
 impl Gateway {
+    /// A gateway on a veth straight to `node` (GATEWAY_UNDERLAY ↔ NODE_UNDERLAY).
     pub fn start(node: &Netns, node_public_key: &str) -> Gateway {
         let ns = Netns::new("dpgw");
         ns.ip(&[
             "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", &node.name,
         ]);
-        ns.ip(&[
-            "addr",
-            "add",
-            &format!("{GATEWAY_UNDERLAY}/64"),
-            "dev",
-            "veth0",
-            "nodad",
-        ]);
-        ns.ip(&["link", "set", "veth0", "up"]);
         node.ip(&[
             "addr",
             "add",
@@ -57,10 +50,43 @@ impl Gateway {
             "nodad",
         ]);
         node.ip(&["link", "set", "veth1", "up"]);
+        let underlay = GATEWAY_UNDERLAY.parse().expect("ula");
+        Gateway::launch(ns, underlay, node_public_key, VNI)
+    }
 
+    /// A gateway in a namespace of its own (named after `prefix`), plugged
+    /// into `bridge` of the `wan` namespace with `underlay` as its address.
+    pub fn on_bridge(
+        wan: &Netns,
+        bridge: &str,
+        prefix: &str,
+        underlay: Ipv6Addr,
+        node_public_key: &str,
+        vni: u32,
+    ) -> Gateway {
+        let ns = Netns::new(prefix);
+        let port = format!("g{}", unique_suffix());
+        wan.ip(&[
+            "link", "add", &port, "type", "veth", "peer", "name", "veth0", "netns", &ns.name,
+        ]);
+        wan.ip(&["link", "set", &port, "master", bridge, "up"]);
+        Gateway::launch(ns, underlay, node_public_key, vni)
+    }
+
+    fn launch(ns: Netns, underlay: Ipv6Addr, node_public_key: &str, vni: u32) -> Gateway {
+        ns.ip(&[
+            "addr",
+            "add",
+            &format!("{underlay}/64"),
+            "dev",
+            "veth0",
+            "nodad",
+        ]);
+        ns.ip(&["link", "set", "veth0", "up"]);
         let wg = format!("wgg{}", unique_suffix());
-        let daemon = Command::new("ip")
-            .args(["netns", "exec", &ns.name, "wireguard-go", "-f", &wg])
+        let daemon = ns
+            .command("wireguard-go")
+            .args(["-f", &wg])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -73,16 +99,42 @@ impl Gateway {
             wg,
             public_key,
             link_address,
+            underlay,
             http_stop: Arc::new(AtomicBool::new(false)),
             http: None,
             ns,
         };
-        gateway.configure(&key, node_public_key);
+        gateway.configure(&key, node_public_key, vni);
         gateway.http = Some(gateway.serve_http());
         gateway
     }
 
-    fn configure(&self, key: &PrivateKey, node_public_key: &str) {
+    pub fn public_key(&self) -> &str {
+        &self.public_key
+    }
+
+    pub fn link_address(&self) -> Ipv6Addr {
+        self.link_address
+    }
+
+    pub fn underlay(&self) -> Ipv6Addr {
+        self.underlay
+    }
+
+    pub fn netns(&self) -> &Netns {
+        &self.ns
+    }
+
+    /// The gateway dies: its wireguard-go ends and the tunnel interface with
+    /// it, as when a gateway machine crashes. The HTTP server stays, but is
+    /// unreachable without the tunnel.
+    pub fn kill(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+        let _ = std::fs::remove_file(format!("/var/run/wireguard/{}.sock", self.wg));
+    }
+
+    fn configure(&self, key: &PrivateKey, node_public_key: &str, vni: u32) {
         wait_for(&format!("gateway UAPI socket {}", self.wg), || {
             std::os::unix::net::UnixStream::connect(format!("/var/run/wireguard/{}.sock", self.wg))
                 .is_ok()
@@ -119,7 +171,7 @@ impl Gateway {
             wg,
             "nodad",
         ]);
-        let vni = VNI.to_string();
+        let vni = vni.to_string();
         let local = self.link_address.to_string();
         self.ns.ip(&[
             "link", "add", "vx0", "type", "vxlan", "id", &vni, "dstport", "0", "local", &local,
@@ -175,7 +227,7 @@ impl Gateway {
     pub fn peer(&self) -> GatewayPeer {
         GatewayPeer {
             public_key: self.public_key.clone(),
-            endpoint: SocketAddr::new(GATEWAY_UNDERLAY.parse().expect("ula"), GATEWAY_PORT),
+            endpoint: SocketAddr::new(self.underlay.into(), GATEWAY_PORT),
             link_address: self.link_address,
         }
     }
@@ -187,9 +239,7 @@ impl Drop for Gateway {
         if let Some(http) = self.http.take() {
             let _ = http.join();
         }
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-        let _ = std::fs::remove_file(format!("/var/run/wireguard/{}.sock", self.wg));
+        self.kill();
     }
 }
 

@@ -1,7 +1,7 @@
 //! Network-namespace test hosts: named namespaces that remove themselves,
 //! threads that run inside one, and command helpers for the test's own
-//! tooling (ip, wg, ping: processes are fine on the test side).
-#![allow(dead_code)]
+//! tooling (ip, wg, ping: processes are fine on the test side). Shared by the
+//! data-plane and WAN tests, the uplink test and the demo.
 
 pub mod gateway;
 
@@ -87,6 +87,20 @@ impl Netns {
         let mut all = vec!["netns", "exec", &self.name, program];
         all.extend_from_slice(args);
         run("ip", &all)
+    }
+
+    /// A command that will run inside the namespace, in a process group of
+    /// its own so a Ctrl-C at the terminal reaches only the demo, which then
+    /// stops its children in order.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &self.name])
+            .arg(program)
+            .stdin(Stdio::null())
+            .process_group(0);
+        command
     }
 
     /// Runs `f` on a thread that has joined this namespace; processes and
