@@ -11,7 +11,7 @@ use super::Settings;
 use super::peers::PeerQueue;
 use super::ports::{Gateway, Ports, Registered};
 use super::report::Reporter;
-use crate::daemon::status::State;
+use crate::daemon::status::{PeerSource, State};
 
 /// How often the handshake is polled while waiting for it.
 const HANDSHAKE_POLL: Duration = Duration::from_millis(500);
@@ -80,14 +80,20 @@ pub async fn run(
     // first handshake as soon as the peer is configured, so it often completes
     // while `connect` is still adding the VXLAN and the firewall rule.
     let link_started = Instant::now();
-    let endpoint = ports
-        .connect(&gateway)
-        .await
-        .map_err(|e| format!("setting up the link to {}: {e}", gateway.name))?;
-    cx.report.set_peer(Some((&gateway, endpoint)));
-    wait_for_handshake(ports, link_started, settings.handshake_timeout)
-        .await
-        .map_err(|e| format!("{}: {e}", gateway.name))?;
+    let linked = match ports.connect(&gateway).await {
+        Ok(endpoint) => {
+            cx.report.set_peer(Some((&gateway, endpoint)));
+            wait_for_handshake(ports, link_started, settings.handshake_timeout).await
+        }
+        Err(e) => Err(format!("setting up the link: {e}")),
+    };
+    if let Err(e) = linked {
+        // A site peer that failed goes to the end of the next round.
+        if gateway.source == PeerSource::Site {
+            cx.peers.failed();
+        }
+        return Err(format!("{}: {e}", gateway.name));
+    }
     Ok(gateway)
 }
 

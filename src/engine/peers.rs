@@ -11,6 +11,8 @@ pub struct PeerQueue {
     random: Random,
     round: Vec<usize>,
     last: Option<usize>,
+    /// Peers that failed since their round began: tried last in the next round.
+    failed: Vec<usize>,
 }
 
 impl PeerQueue {
@@ -19,6 +21,16 @@ impl PeerQueue {
             random,
             round: Vec::new(),
             last: None,
+            failed: Vec::new(),
+        }
+    }
+
+    /// The peer handed out last failed (no handshake, or declared dead).
+    pub fn failed(&mut self) {
+        if let Some(last) = self.last {
+            if !self.failed.contains(&last) {
+                self.failed.push(last);
+            }
         }
     }
 
@@ -40,15 +52,23 @@ impl PeerQueue {
     pub fn reset(&mut self) {
         self.round.clear();
         self.last = None;
+        self.failed.clear();
     }
 
     fn start_round(&mut self, len: usize) {
         self.round = (0..len).collect();
         self.random.shuffle(&mut self.round);
-        // The peer that just failed should not open the next round.
+        // The peer used last should not open the next round.
         if len > 1 && self.round.last() == self.last.as_ref() {
             self.round.swap(0, len - 1);
         }
+        // Peers that failed go to the end of the round (popped last), so a
+        // dead gateway is not retried while others have not been tried.
+        let failed = std::mem::take(&mut self.failed);
+        let (mut late, early): (Vec<usize>, Vec<usize>) =
+            self.round.iter().partition(|i| failed.contains(i));
+        late.extend(early);
+        self.round = late;
     }
 }
 
@@ -85,6 +105,24 @@ mod tests {
             }
             round.sort();
             assert_eq!(round, ["gw0", "gw1", "gw2", "gw3"]);
+        }
+    }
+
+    #[test]
+    fn a_failed_peer_is_tried_last_in_the_next_round() {
+        let site = peers(3);
+        for seed in 0..20 {
+            let mut queue = PeerQueue::new(Random::new(seed));
+            let first = queue.next(&site).unwrap().name.clone();
+            queue.failed();
+            let rest: Vec<String> = (0..2)
+                .map(|_| queue.next(&site).unwrap().name.clone())
+                .collect();
+            assert!(!rest.contains(&first));
+            let next_round: Vec<String> = (0..3)
+                .map(|_| queue.next(&site).unwrap().name.clone())
+                .collect();
+            assert_eq!(next_round[2], first, "seed {seed}: {next_round:?}");
         }
     }
 

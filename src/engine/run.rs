@@ -14,7 +14,7 @@ use super::ports::{Gateway, Ports};
 use super::random::Random;
 use super::report::Reporter;
 use super::{Command, EngineConfig};
-use crate::daemon::status::State;
+use crate::daemon::status::{PeerSource, State};
 
 pub struct Engine<P: Ports> {
     ports: P,
@@ -162,6 +162,9 @@ impl<P: Ports> Engine<P> {
             let verdict = health.record(report.ok());
             self.report.record_check(&report, &health);
             if verdict == Verdict::Dead {
+                if gateway.source == PeerSource::Site {
+                    self.peers.failed();
+                }
                 let why = failed_probe(&report);
                 self.report.update(|s| {
                     s.last_error = Some(format!("{} is gone: {why}", gateway.name));
