@@ -3,11 +3,13 @@
 //! No fixed sleeps: the handshake is polled and the cycle ends as soon as it
 //! is there, or fails after `handshake_timeout`.
 
+use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use tokio::time::{Instant, sleep};
 
 use super::Settings;
+use super::health::HANDSHAKE_MAX_AGE;
 use super::peers::PeerQueue;
 use super::ports::{Gateway, Ports, Registered};
 use super::report::Reporter;
@@ -83,7 +85,13 @@ pub async fn run(
     let linked = match ports.connect(&gateway).await {
         Ok(endpoint) => {
             cx.report.set_peer(Some((&gateway, endpoint)));
-            wait_for_handshake(ports, link_started, settings.handshake_timeout).await
+            wait_for_handshake(
+                ports,
+                gateway.link_address,
+                link_started,
+                settings.handshake_timeout,
+            )
+            .await
         }
         Err(e) => Err(format!("setting up the link: {e}")),
     };
@@ -99,17 +107,26 @@ pub async fn run(
 
 async fn wait_for_handshake(
     ports: &mut impl Ports,
+    gateway: Ipv6Addr,
     started: Instant,
     timeout: Duration,
 ) -> Result<(), String> {
+    let mut asked_through_tunnel = false;
     loop {
         let stats = ports.stats().await?;
-        // A handshake counts only if it happened after this link was set up.
-        if stats
-            .handshake_age
-            .is_some_and(|age| age <= started.elapsed())
-        {
-            return Ok(());
+        match stats.handshake_age {
+            // A handshake after this link was set up proves it.
+            Some(age) if age <= started.elapsed() => return Ok(()),
+            // The same peer again (a `reconnect` of a working tunnel): WireGuard
+            // keeps its session and will not handshake for up to two minutes,
+            // so the gateway answering through the tunnel proves it instead.
+            Some(age) if age < HANDSHAKE_MAX_AGE && !asked_through_tunnel => {
+                asked_through_tunnel = true;
+                if ports.http(gateway).await.is_ok() {
+                    return Ok(());
+                }
+            }
+            _ => {}
         }
         if started.elapsed() >= timeout {
             return Err(format!("no handshake within {} s", timeout.as_secs()));

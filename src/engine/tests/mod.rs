@@ -122,7 +122,13 @@ impl Tunnel for FakePorts {
         self.call(format!("connect {}", gateway.name));
         let handshake_now = {
             let mut world = self.0.borrow_mut();
+            let same_peer = world.connected.as_ref().is_some_and(|(g, _)| g == gateway);
             world.connected = Some((gateway.clone(), Instant::now()));
+            if same_peer && world.handshake_in_connect {
+                // Like WireGuard: an unchanged peer keeps its session and
+                // does not handshake again until the rekey interval.
+                return Ok(gateway.endpoint.to_string());
+            }
             world.last_handshake = None;
             world.handshake_in_connect && world.alive.contains(&gateway.name)
         };

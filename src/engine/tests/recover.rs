@@ -144,6 +144,24 @@ fn reconnect_while_connected_builds_the_link_again() {
     });
 }
 
+/// Found end to end: a reconnect to the same, working gateway got no new
+/// handshake (WireGuard keeps the session) and waited out the timeout.
+#[test]
+fn reconnect_to_the_same_working_gateway_is_proven_through_the_tunnel() {
+    let mut one_peer = config(false);
+    one_peer.site_peers.truncate(1);
+    run(one_peer, |node| async move {
+        node.world.borrow_mut().handshake_in_connect = true;
+        advance(3.0).await;
+        assert_eq!(node.state(), State::Connected);
+        node.send(Command::Reconnect).await;
+        advance(1.0).await;
+        assert_eq!(node.state(), State::Connected);
+        assert_eq!(node.world.borrow().connects(), ["gw1", "gw1"]);
+        assert!(node.snapshot.borrow().last_error.is_none());
+    });
+}
+
 #[test]
 fn without_a_wan_route_nothing_is_tried_and_a_new_route_triggers_an_attempt_at_once() {
     run(config(false), |node| async move {
