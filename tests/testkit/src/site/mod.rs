@@ -176,6 +176,10 @@ impl Site {
         }
     }
 
+    pub fn daemon_pid(&self) -> Option<u32> {
+        self.daemon.as_ref().and_then(NodeDaemon::pid)
+    }
+
     pub fn root(&self) -> &Path {
         self.tree.path()
     }
