@@ -19,6 +19,7 @@ use checks::{
 };
 use gateway::{Gateway, NODE_MESH_ADDRESS, VNI, add_address, create_bat0};
 use host::{Netns, load_modules, sh, succeeds};
+use mesh_vpn_wg::dataplane::batman_neighbors::BatmanNeighbor;
 use mesh_vpn_wg::dataplane::{
     ApplyReport, Backend, BatmanOutcome, DataPlane, LinkSpec, processes_spawned,
 };
@@ -134,6 +135,12 @@ fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
         eprintln!(
             "kernel-lab: gateway in batctl n/o after {:.1} s",
             seen.as_secs_f64()
+        );
+        // The health check's batman-adv layer reads the same neighbor over genetlink.
+        let heard = dataplane.batman_neighbor(VXLAN).expect("batman neighbors");
+        assert!(
+            matches!(heard, BatmanNeighbor::LastSeen(Some(age)) if age < Duration::from_secs(10)),
+            "health check's view of batman-adv: {heard:?}"
         );
         lap("traffic checked", &mut clock);
         assert_steady_state_spawns_nothing(&mut dataplane, &spec);

@@ -4,6 +4,7 @@
 use std::net::Ipv6Addr;
 
 use super::batman::{self, BatmanOutcome};
+use super::batman_neighbors::{self, BatmanNeighbor};
 use super::links::{
     ensure_mtu, ensure_only_link_local, ensure_up, ensure_vxlan, remove_vxlan, rtnl_error,
 };
@@ -71,6 +72,24 @@ impl DataPlane {
         self.firewall_verified = None;
         self.batman_done = None;
         Ok(())
+    }
+
+    /// What batman-adv hears on the VXLAN, for the health check.
+    pub fn batman_neighbor(&mut self, vxlan_interface: &str) -> Result<BatmanNeighbor> {
+        let mut rtnl = Rtnl::open().map_err(rtnl_error(
+            "open rtnetlink",
+            vxlan_interface,
+            "NETLINK_ROUTE",
+        ))?;
+        let vxlan = rtnl.link(vxlan_interface).map_err(rtnl_error(
+            "read link",
+            vxlan_interface,
+            "state",
+        ))?;
+        match vxlan {
+            Some(link) => batman_neighbors::neighbor(&link.name, link.index, link.master),
+            None => Ok(BatmanNeighbor::NotAHardInterface),
+        }
     }
 
     pub fn inspect(&mut self, wg_interface: &str, vxlan_interface: &str) -> Result<Inspection> {

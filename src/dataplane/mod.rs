@@ -10,6 +10,7 @@
 
 mod apply;
 pub mod batman;
+pub mod batman_neighbors;
 pub mod firewall;
 mod genl;
 mod links;

@@ -75,9 +75,7 @@ impl Probes for LivePorts {
         probe::http_get(&self.sys_class_net, &self.iface, link_address).await
     }
 
-    /// Not yet: a batman-adv ping needs the batadv ICMP socket or genetlink
-    /// originator data; the handshake and HTTP layers decide meanwhile.
     async fn batman(&mut self) -> Option<Result<(), String>> {
-        None
+        self.tunnel.batman().await
     }
 }

@@ -7,11 +7,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use crate::dataplane::batman_neighbors::BatmanNeighbor;
 use crate::dataplane::{DataPlane, GatewayPeer, LinkSpec};
 use crate::engine::ports::{Gateway, TunnelStats};
 use crate::identity::PrivateKey;
 use crate::link::VXLAN_IFACE;
 use crate::resolve::{self, Family, Rotation};
+
+/// Gateways send OGMs (BATMAN IV) or ELP probes (BATMAN V) every second or
+/// faster; ten seconds of silence means batman-adv lost the gateway.
+const BATMAN_NEIGHBOR_MAX_AGE: Duration = Duration::from_secs(10);
 
 /// The node's fixed part of every link.
 #[derive(Clone)]
@@ -113,6 +118,25 @@ impl LiveTunnel {
             Ok(())
         })
         .await
+    }
+
+    /// `None` where batman-adv does not apply (no module, mesh-vpn not in a mesh).
+    pub async fn batman(&mut self) -> Option<Result<(), String>> {
+        let heard = self.blocking(|dp| dp.batman_neighbor(VXLAN_IFACE)).await;
+        match heard {
+            Ok(BatmanNeighbor::NotAvailable | BatmanNeighbor::NotAHardInterface) => None,
+            Ok(BatmanNeighbor::LastSeen(Some(age))) if age <= BATMAN_NEIGHBOR_MAX_AGE => {
+                Some(Ok(()))
+            }
+            Ok(BatmanNeighbor::LastSeen(Some(age))) => Some(Err(format!(
+                "batman-adv last heard the gateway on {VXLAN_IFACE} {} s ago",
+                age.as_secs()
+            ))),
+            Ok(BatmanNeighbor::LastSeen(None)) => Some(Err(format!(
+                "batman-adv hears no neighbor on {VXLAN_IFACE}"
+            ))),
+            Err(e) => Some(Err(e)),
+        }
     }
 
     pub async fn tear_down(&mut self) {
