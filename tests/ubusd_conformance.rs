@@ -16,14 +16,15 @@ use serde_json::Value as Json;
 use testkit::ubusd::TestUbusd;
 use ubus_wire::{Attr, Message, MessageType};
 
-fn fixture_dir() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [
-        root.join("ubus-wire/tests/fixtures"),
-        root.join("../shared/ubus-fixtures"),
-    ]
-    .into_iter()
-    .find(|dir| dir.join("b_add_object.json").is_file())
+/// The recordings live in the repository (a copy of `shared/ubus-fixtures`).
+fn fixture_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ubus-wire/tests/fixtures");
+    assert!(
+        dir.join("b_add_object.json").is_file(),
+        "ubus fixtures missing: {}",
+        dir.display()
+    );
+    dir
 }
 
 fn load(dir: &std::path::Path, name: &str) -> Json {
@@ -39,10 +40,7 @@ fn recorded_registration(dir: &std::path::Path) -> Message {
 
 #[tokio::test]
 async fn every_recorded_scenario_gets_the_answers_the_real_ubusd_gave() {
-    let Some(dir) = fixture_dir() else {
-        eprintln!("SKIP: ubus fixtures not found (shared/ubus-fixtures)");
-        return;
-    };
+    let dir = fixture_dir();
     let registration = recorded_registration(&dir);
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("fixture dir")
@@ -104,10 +102,7 @@ fn first_request_of_daemon(socket: &std::path::Path, daemon: &mut Child) -> Mess
 
 #[test]
 fn the_daemon_registers_mesh_vpn_like_the_recorded_libubus_server() {
-    let Some(dir) = fixture_dir() else {
-        eprintln!("SKIP: ubus fixtures not found (shared/ubus-fixtures)");
-        return;
-    };
+    let dir = fixture_dir();
     let tree = common::node(Some("on-by-default"), None);
     let socket = tree.path().join("ubus.sock");
     let mut daemon = Command::new(env!("CARGO_BIN_EXE_mesh-vpn-wg"))
@@ -175,10 +170,7 @@ async fn replay_cli_against_daemon(name: &str, fixture: &Json, socket: &std::pat
 /// does not; `e_set_lb_true` replies with the loadbalancing block, not the test server's echo.)
 #[test]
 fn the_daemon_answers_recorded_calls_like_the_libubus_server() {
-    let Some(dir) = fixture_dir() else {
-        eprintln!("SKIP: ubus fixtures not found (shared/ubus-fixtures)");
-        return;
-    };
+    let dir = fixture_dir();
     let Some(daemon) = common::daemon::Daemon::start(common::node(Some("on-by-default"), None))
     else {
         return;

@@ -1,4 +1,5 @@
-//! Loading the recorded ubus fixtures (`shared/ubus-fixtures/*.json`).
+//! Loading the recorded ubus fixtures (`tests/fixtures/*.json`, a copy of the
+//! project's `shared/ubus-fixtures` recordings of the real ubusd).
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::path::PathBuf;
@@ -6,10 +7,10 @@ use std::path::PathBuf;
 use serde_json::Value as Json;
 
 pub fn fixture_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/ubus-fixtures");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     assert!(
         dir.join("README.md").is_file(),
-        "ubus fixtures not found at {} (expected shared/ubus-fixtures next to the workspace)",
+        "ubus fixtures not found at {}",
         dir.display()
     );
     dir
