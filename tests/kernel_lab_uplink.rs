@@ -49,13 +49,28 @@ fn off_by_default_site_loadbalancing_failover_and_ubusd_restart() {
         return;
     };
     let (status, took) = lab.wait("connection", CONNECT_LIMIT, connected);
-    eprintln!("kernel-lab-uplink: cold start → connected {:.1} s", secs(took));
+    eprintln!(
+        "kernel-lab-uplink: cold start → connected {:.1} s",
+        secs(took)
+    );
     let first = lab.site.gateway_of(&status).expect("one of the gateways");
     assert_connected_to(&lab, &status, first, "site", "v1");
     assert_eq!(status["loadbalancing"]["site_mode"], "off-by-default");
-    assert!(status["peer"]["endpoint"].is_string(), "{status:#}");
+    let link = lab.node_wireguard_link();
+    assert!(
+        link.contains("wireguard"),
+        "kernel WireGuard on the node: {link}"
+    );
     let took = lab.wait_pinned();
-    eprintln!("kernel-lab-uplink: mesh-vpn in bat0 → throughput override 1000 Mbit {:.1} s", secs(took));
+    eprintln!(
+        "kernel-lab-uplink: mesh-vpn in bat0 → throughput override 1000 Mbit {:.1} s",
+        secs(took)
+    );
+    let took = lab.wait_batman_neighbour();
+    eprintln!(
+        "kernel-lab-uplink: gateway in batctl n on mesh-vpn after {:.1} s more",
+        secs(took)
+    );
 
     // The owner turns loadbalancing on: v2, and the broker's gateway (the other one).
     let chosen = 1 - first;
@@ -64,21 +79,34 @@ fn off_by_default_site_loadbalancing_failover_and_ubusd_restart() {
     let (status, took) = lab.wait("the broker's gateway", CONNECT_LIMIT, |s| {
         connected(s) && s["peer"]["source"] == "broker"
     });
-    eprintln!("kernel-lab-uplink: loadbalancing on → connected through v2 {:.1} s", secs(took));
+    eprintln!(
+        "kernel-lab-uplink: loadbalancing on → connected through v2 {:.1} s",
+        secs(took)
+    );
     assert_connected_to(&lab, &status, chosen, "broker", "v2");
     assert_eq!(status["loadbalancing"]["override"], true, "{status:#}");
 
     failover_benchmark(&mut lab, chosen, first);
     let took = lab.wait_pinned();
-    eprintln!("kernel-lab-uplink: throughput override pinned again {:.1} s after failover", secs(took));
+    eprintln!(
+        "kernel-lab-uplink: throughput override pinned again {:.1} s after failover",
+        secs(took)
+    );
 
     // ubusd restarts: mesh_vpn is registered again, the link untouched.
     let reconnects = status_counter(&lab.status(), "reconnects");
     lab.site.ubusd().restart().expect("restart ubusd");
     let (status, took) = lab.wait("mesh_vpn after the ubusd restart", NOTICE_LIMIT, |_| true);
-    eprintln!("kernel-lab-uplink: ubusd restarted → mesh_vpn answers {:.1} s", secs(took));
+    eprintln!(
+        "kernel-lab-uplink: ubusd restarted → mesh_vpn answers {:.1} s",
+        secs(took)
+    );
     assert_connected_to(&lab, &status, first, "broker", "v2");
-    assert_eq!(status_counter(&status, "reconnects"), reconnects, "{status:#}");
+    assert_eq!(
+        status_counter(&status, "reconnects"),
+        reconnects,
+        "{status:#}"
+    );
 }
 
 fn status_counter(status: &Value, name: &str) -> u64 {
@@ -102,7 +130,10 @@ fn failover_benchmark(lab: &mut Lab, dying: usize, survivor: usize) {
     let (status, failover) = lab.wait("failover", CONNECT_LIMIT, |s| on(s, &survivor_key));
     assert_connected_to(lab, &status, survivor, "broker", "v2");
     if !connected(&gone) {
-        eprintln!("kernel-lab-uplink: seen while failing over: {}", state(&gone));
+        eprintln!(
+            "kernel-lab-uplink: seen while failing over: {}",
+            state(&gone)
+        );
     }
     let interval = lab.probe_interval_secs();
     eprintln!(
@@ -134,8 +165,15 @@ fn on_by_default_site_broker_down_at_boot_then_back() {
     assert!(status["peer"].is_null(), "{status:#}");
 
     lab.site.broker.start().expect("broker back");
-    let (status, took) = lab.wait("connection once the broker is back", Duration::from_secs(120), connected);
-    eprintln!("kernel-lab-uplink: broker back → connected {:.1} s", secs(took));
+    let (status, took) = lab.wait(
+        "connection once the broker is back",
+        Duration::from_secs(120),
+        connected,
+    );
+    eprintln!(
+        "kernel-lab-uplink: broker back → connected {:.1} s",
+        secs(took)
+    );
     assert_connected_to(&lab, &status, 1, "broker", "v2");
     assert_eq!(status["loadbalancing"]["site_mode"], "on-by-default");
     lab.wait_pinned();
@@ -146,7 +184,10 @@ fn on_by_default_site_broker_down_at_boot_then_back() {
     let (status, took) = lab.wait("connection through v1", CONNECT_LIMIT, |s| {
         connected(s) && s["broker"]["api"] == "v1" && status_counter(s, "reconnects") > reconnects
     });
-    eprintln!("kernel-lab-uplink: loadbalancing off → connected through v1 {:.1} s", secs(took));
+    eprintln!(
+        "kernel-lab-uplink: loadbalancing off → connected through v1 {:.1} s",
+        secs(took)
+    );
     let gateway = lab.site.gateway_of(&status).expect("one of the gateways");
     assert_connected_to(&lab, &status, gateway, "site", "v1");
     assert_eq!(status["loadbalancing"]["override"], false, "{status:#}");

@@ -7,12 +7,12 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use testkit::netns::{missing_prerequisite, sh};
 use testkit::netns::gateway::Flavor;
+use testkit::netns::{missing_prerequisite, sh};
 use testkit::site::{Site, SiteOptions, StatusReader};
 use ubus_wire::Table;
 
-use super::netifd::{Netifd, throughput_override_mbit};
+use super::netifd::{Netifd, batman_neighbour_on_mesh_vpn, throughput_override_mbit};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mesh-vpn-wg");
 const PIN_LIMIT: Duration = Duration::from_secs(60);
@@ -104,16 +104,37 @@ impl Lab {
     /// Waits until the daemon has pinned batman-adv's throughput override on
     /// mesh-vpn (1000 Mbit, as checkuplink's batctl call did); returns how long.
     pub fn wait_pinned(&self) -> Duration {
+        let node = &self.site.node.name;
+        self.poll("throughput override 1000 Mbit", || {
+            throughput_override_mbit(node) == Some(1000.0)
+        })
+    }
+
+    /// Waits until batman-adv on the node sees the gateway across mesh-vpn.
+    pub fn wait_batman_neighbour(&self) -> Duration {
+        let node = &self.site.node.name;
+        self.poll("a batman-adv neighbour on mesh-vpn", || {
+            batman_neighbour_on_mesh_vpn(node)
+        })
+    }
+
+    /// Node-side checks that start processes (batctl): polled gently.
+    fn poll(&self, what: &str, mut ready: impl FnMut() -> bool) -> Duration {
         let start = Instant::now();
-        while throughput_override_mbit(&self.site.node.name) != Some(1000.0) {
+        while !ready() {
             assert!(
                 start.elapsed() < PIN_LIMIT,
-                "no throughput override within {PIN_LIMIT:?}\ndaemon log:\n{}",
+                "no {what} within {PIN_LIMIT:?}\ndaemon log:\n{}",
                 self.site.daemon_log()
             );
             sleep(PIN_POLL);
         }
         start.elapsed()
+    }
+
+    /// The node's WireGuard interface as `ip -d link` shows it.
+    pub fn node_wireguard_link(&self) -> String {
+        self.site.node.ip(&["-d", "link", "show", &self.site.iface])
     }
 }
 

@@ -56,9 +56,27 @@ fn attach_if_loose(netns: &str) {
 /// batman-adv's throughput override on the node's mesh-vpn in Mbit/s, as
 /// batctl reads it; `None` while mesh-vpn is not a hard interface of bat0.
 pub fn throughput_override_mbit(netns: &str) -> Option<f64> {
-    let args = ["netns", "exec", netns, "batctl", "hardif", VXLAN, "throughput_override"];
+    let args = [
+        "netns",
+        "exec",
+        netns,
+        "batctl",
+        "hardif",
+        VXLAN,
+        "throughput_override",
+    ];
     let output = run("ip", &args);
     let text = String::from_utf8_lossy(&output.stdout);
     let number = text.split_whitespace().next()?;
     output.status.success().then(|| number.parse().ok())?
+}
+
+/// Whether batman-adv on the node has a neighbour behind mesh-vpn: its OGMs
+/// crossed kernel WireGuard and the VXLAN both ways.
+pub fn batman_neighbour_on_mesh_vpn(netns: &str) -> bool {
+    let output = run(
+        "ip",
+        &["netns", "exec", netns, "batctl", "meshif", "bat0", "n"],
+    );
+    output.status.success() && String::from_utf8_lossy(&output.stdout).contains(VXLAN)
 }

@@ -123,7 +123,15 @@ impl Site {
             .map(|(i, &address)| {
                 let prefix = format!("mvgw{}-", i + 1);
                 let flavor = options.gateways;
-                Gateway::on_bridge(&wan, BRIDGE, &prefix, address, &node_public_key, vni, flavor)
+                Gateway::on_bridge(
+                    &wan,
+                    BRIDGE,
+                    &prefix,
+                    address,
+                    &node_public_key,
+                    vni,
+                    flavor,
+                )
             })
             .collect();
         let chosen = gateways
