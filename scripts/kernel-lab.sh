@@ -183,7 +183,7 @@ main() {
       *) break ;;
     esac
   done
-  [ -n "$test_mode" ] || [ $# -gt 0 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
+  [ -n "$test_mode" ] || [ $# -gt 0 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
   [ "$(uname -m)" = x86_64 ] || skip "needs an x86_64 host"
   "$REPO/scripts/install-deps.sh" lab >&2 || skip "cannot install QEMU and tools (scripts/install-deps.sh lab)"
   command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"

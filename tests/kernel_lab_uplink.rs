@@ -140,8 +140,8 @@ fn failover_benchmark(lab: &mut Lab, dying: usize, survivor: usize) {
         "\n=== failover benchmark: kernel lab (kernel WireGuard, VXLAN, batman-adv; \
          probe_interval {interval} s, 3 failures) ===\n\
          gateway death → first failed check        {:6.1} s\n\
-         gateway death → no longer connected       {:6.1} s   checkuplink: 60–100 s\n\
-         no longer connected → connected elsewhere {:6.1} s   checkuplink: 15 s of sleeps + key exchange\n",
+         gateway death → no longer connected       {:6.1} s   checkuplink: 60–100 s (cron)\n\
+         no longer connected → connected elsewhere {:6.1} s   checkuplink: ≥ 15 s (fixed sleeps + NTP, HTTP, 2 checks)\n",
         secs(doubt),
         secs(doubt + notice),
         secs(failover),

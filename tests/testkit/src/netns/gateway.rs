@@ -161,7 +161,7 @@ impl Gateway {
             let _ = daemon.wait();
             let _ = std::fs::remove_file(format!("/var/run/wireguard/{}.sock", self.wg));
         } else if self.flavor.kernel_wireguard {
-            // Already gone after a first kill: nothing to report.
+            // Errors ignored: a second kill, or the drop after one, finds it gone.
             let _ = run("ip", &["-n", &self.ns.name, "link", "del", &self.wg]);
         }
     }

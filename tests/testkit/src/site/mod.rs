@@ -1,7 +1,7 @@
 //! A small Freifunk site in network namespaces, for the uplink test and the
 //! demo: a WAN namespace with a bridge, the test wgkex broker and an SNTP
 //! server on the router address, two wgkex-style gateways (wireguard-go, VXLAN, HTTP
-//! responder) on that bridge, the test ubusd on a Unix socket, and a node
+//! responder; kernel WireGuard and batman-adv in the kernel lab) on that bridge, the test ubusd on a Unix socket, and a node
 //! namespace whose only uplink is the bridge, with Gluon's WAN route (IPv6
 //! default in table 1), where `mesh-vpn-wg daemon` runs.
 //!
