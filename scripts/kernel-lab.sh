@@ -5,7 +5,8 @@
 # its stdout, stderr and exit code. Recipe: shared/reference/kernel-lab.md.
 #
 #   kernel-lab.sh [-o OUTDIR] [--] command [args...]   run a command in the guest
-#   kernel-lab.sh --test                               build and run tests/kernel_lab.rs
+#   kernel-lab.sh --test                               build and run tests/kernel_lab.rs and
+#                                                      tests/kernel_lab_uplink.rs in one boot
 #
 # -o OUTDIR is writable inside the guest at the same path; everything else the
 # guest writes is discarded. Exit code 125: the guest gave none (panic, hang).
@@ -148,18 +149,28 @@ run_guest() {
   return "$code"
 }
 
-# Builds the guest-side test on the host; the guest needs no cargo.
-build_test_binary() {
+LAB_TESTS=(kernel_lab kernel_lab_uplink)
+
+# Builds the guest-side tests on the host (one path a line, in LAB_TESTS
+# order); the guest needs no cargo.
+build_test_binaries() {
   cd "$REPO"
   export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
-  cargo test --locked --no-run --test kernel_lab --message-format=json 2>/dev/null |
+  cargo test --locked --no-run "${LAB_TESTS[@]/#/--test=}" --message-format=json 2>/dev/null |
     python3 -c '
 import json, sys
+wanted, found = sys.argv[1:], {}
 for line in sys.stdin:
     msg = json.loads(line)
-    if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "kernel_lab" and msg.get("executable"):
-        print(msg["executable"])'
+    if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] in wanted and msg.get("executable"):
+        found[msg["target"]["name"]] = msg["executable"]
+for name in wanted:
+    print(found.get(name, ""))' "${LAB_TESTS[@]}"
 }
+
+# Runs every test binary given, even after a failure; fails if any failed.
+# shellcheck disable=SC2016
+RUN_ALL='rc=0; for t in "$@"; do echo "kernel-lab: running ${t##*/}" >&2; "$t" --test-threads=1 --nocapture || rc=1; done; exit $rc'
 
 main() {
   OUTDIR=
@@ -172,17 +183,21 @@ main() {
       *) break ;;
     esac
   done
-  [ -n "$test_mode" ] || [ $# -gt 0 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
+  [ -n "$test_mode" ] || [ $# -gt 0 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
   [ "$(uname -m)" = x86_64 ] || skip "needs an x86_64 host"
   "$REPO/scripts/install-deps.sh" lab >&2 || skip "cannot install QEMU and tools (scripts/install-deps.sh lab)"
   command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
   fetch_kernel || skip "cannot fetch the Debian kernel package (apt-get download linux-image-*)"
   say "kernel $KVER, accel $ACCEL, setup $(elapsed "$START") s"
   if [ -n "$test_mode" ]; then
-    local binary; binary=$(build_test_binary)
-    [ -x "$binary" ] || { say "cannot build the kernel_lab test"; exit 1; }
-    say "test binary built at $(elapsed "$START") s"
-    set -- "$binary" --test-threads=1 --nocapture
+    local binaries binary
+    mapfile -t binaries < <(build_test_binaries)
+    for binary in "${binaries[@]}"; do
+      [ -x "$binary" ] || { say "cannot build the tests ${LAB_TESTS[*]}"; exit 1; }
+    done
+    [ "${#binaries[@]}" -eq "${#LAB_TESTS[@]}" ] || { say "cannot build the tests ${LAB_TESTS[*]}"; exit 1; }
+    say "test binaries built at $(elapsed "$START") s"
+    set -- bash -c "$RUN_ALL" lab "${binaries[@]}"
   fi
   local rc=0
   run_guest "$@" || rc=$?

@@ -16,7 +16,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "tests"
 cargo test --workspace --locked
 
-section "kernel lab: kernel WireGuard, VXLAN and batman-adv on Debian's kernel under QEMU"
+section "kernel lab: the data plane and the daemon end to end on kernel WireGuard, VXLAN and batman-adv (Debian's kernel under QEMU)"
 scripts/kernel-lab.sh --test
 
 section "OpenWrt and Gluon package checks (shellcheck, luacheck, Lua tests, ACL, JSON)"

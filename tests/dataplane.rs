@@ -175,7 +175,7 @@ fn node_data_plane_reaches_a_wgkex_style_gateway_and_repairs_itself() {
     let wg = format!("wgn{}", unique_suffix());
     leave_stale_links(&node, &wg);
     let spec = node_spec(&wg, key, gateway.peer());
-    let gateway_daemon = gateway.daemon.id();
+    let gateway_daemon = gateway.daemon.as_ref().expect("wireguard-go gateway").id();
     let node_name = node.name.clone();
 
     let scenario = node.thread(move || {

@@ -1,6 +1,6 @@
 //! A wgkex-style gateway in its own namespace, built with the real tools
-//! (wireguard-go, wg, ip, bridge) as a wgkex worker would set it up, and
-//! the probes a node runs against it.
+//! (wireguard-go or kernel WireGuard, wg, ip, bridge, batctl) as a wgkex
+//! worker would set it up, and the probes a node runs against it.
 
 use std::io::{Read, Write};
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
@@ -21,10 +21,22 @@ pub const NODE_UNDERLAY: &str = "fd00:db8::2";
 pub const GATEWAY_PORT: u16 = 51820;
 pub const GATEWAY_OVERLAY: &str = "fd01::1";
 
-/// A wgkex-style gateway: wireguard-go, its link address, a VXLAN without
+/// How a gateway is built. The default (wireguard-go, no batman-adv) runs on
+/// any host; the kernel lab turns both on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flavor {
+    /// Kernel WireGuard (`ip link add … type wireguard`) instead of wireguard-go.
+    pub kernel_wireguard: bool,
+    /// The VXLAN enslaved to a batman-adv bat0 that carries the overlay address.
+    pub batman: bool,
+}
+
+/// A wgkex-style gateway: WireGuard, its link address, a VXLAN without
 /// remote plus an FDB entry for the node, and an HTTP responder.
 pub struct Gateway {
-    pub daemon: Child,
+    /// wireguard-go; `None` with kernel WireGuard.
+    pub daemon: Option<Child>,
+    flavor: Flavor,
     wg: String,
     public_key: String,
     link_address: Ipv6Addr,
@@ -51,7 +63,7 @@ impl Gateway {
         ]);
         node.ip(&["link", "set", "veth1", "up"]);
         let underlay = GATEWAY_UNDERLAY.parse().expect("ula");
-        Gateway::launch(ns, underlay, node_public_key, VNI)
+        Gateway::launch(ns, underlay, node_public_key, VNI, Flavor::default())
     }
 
     /// A gateway in a namespace of its own (named after `prefix`), plugged
@@ -63,6 +75,7 @@ impl Gateway {
         underlay: Ipv6Addr,
         node_public_key: &str,
         vni: u32,
+        flavor: Flavor,
     ) -> Gateway {
         let ns = Netns::new(prefix);
         let port = format!("g{}", unique_suffix());
@@ -70,10 +83,16 @@ impl Gateway {
             "link", "add", &port, "type", "veth", "peer", "name", "veth0", "netns", &ns.name,
         ]);
         wan.ip(&["link", "set", &port, "master", bridge, "up"]);
-        Gateway::launch(ns, underlay, node_public_key, vni)
+        Gateway::launch(ns, underlay, node_public_key, vni, flavor)
     }
 
-    fn launch(ns: Netns, underlay: Ipv6Addr, node_public_key: &str, vni: u32) -> Gateway {
+    fn launch(
+        ns: Netns,
+        underlay: Ipv6Addr,
+        node_public_key: &str,
+        vni: u32,
+        flavor: Flavor,
+    ) -> Gateway {
         ns.ip(&[
             "addr",
             "add",
@@ -84,18 +103,25 @@ impl Gateway {
         ]);
         ns.ip(&["link", "set", "veth0", "up"]);
         let wg = format!("wgg{}", unique_suffix());
-        let daemon = ns
-            .command("wireguard-go")
-            .args(["-f", &wg])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn gateway wireguard-go");
+        let daemon = if flavor.kernel_wireguard {
+            ns.ip(&["link", "add", &wg, "type", "wireguard"]);
+            None
+        } else {
+            let child = ns
+                .command("wireguard-go")
+                .args(["-f", &wg])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn gateway wireguard-go");
+            Some(child)
+        };
         let key = PrivateKey::generate().expect("random key");
         let public_key = key.public_key();
         let link_address = link_local(&public_key);
         let mut gateway = Gateway {
             daemon,
+            flavor,
             wg,
             public_key,
             link_address,
@@ -125,20 +151,28 @@ impl Gateway {
         &self.ns
     }
 
-    /// The gateway dies: its wireguard-go ends and the tunnel interface with
-    /// it, as when a gateway machine crashes. The HTTP server stays, but is
-    /// unreachable without the tunnel.
+    /// The gateway dies: its wireguard-go ends, or its kernel WireGuard
+    /// interface is deleted, and the tunnel with it, as when a gateway
+    /// machine crashes. The HTTP server stays, but is unreachable without the
+    /// tunnel.
     pub fn kill(&mut self) {
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-        let _ = std::fs::remove_file(format!("/var/run/wireguard/{}.sock", self.wg));
+        if let Some(mut daemon) = self.daemon.take() {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+            let _ = std::fs::remove_file(format!("/var/run/wireguard/{}.sock", self.wg));
+        } else if self.flavor.kernel_wireguard {
+            // Errors ignored: a second kill, or the drop after one, finds it gone.
+            let _ = run("ip", &["-n", &self.ns.name, "link", "del", &self.wg]);
+        }
     }
 
     fn configure(&self, key: &PrivateKey, node_public_key: &str, vni: u32) {
-        wait_for(&format!("gateway UAPI socket {}", self.wg), || {
-            std::os::unix::net::UnixStream::connect(format!("/var/run/wireguard/{}.sock", self.wg))
-                .is_ok()
-        });
+        if !self.flavor.kernel_wireguard {
+            wait_for(&format!("gateway UAPI socket {}", self.wg), || {
+                let socket = format!("/var/run/wireguard/{}.sock", self.wg);
+                std::os::unix::net::UnixStream::connect(socket).is_ok()
+            });
+        }
         let key_file = tempfile::NamedTempFile::new().expect("temp file");
         std::fs::write(key_file.path(), key.to_base64()).expect("write key");
         let node_ll = link_local(node_public_key);
@@ -193,12 +227,20 @@ impl Gateway {
             ],
         );
         self.ns.ip(&["link", "set", "vx0", "mtu", "1406", "up"]);
+        let overlay = if self.flavor.batman {
+            create_bat0(&self.ns);
+            self.ns.ip(&["link", "set", "vx0", "master", "bat0"]);
+            self.ns.ip(&["link", "set", "bat0", "up"]);
+            "bat0"
+        } else {
+            "vx0"
+        };
         self.ns.ip(&[
             "addr",
             "add",
             &format!("{GATEWAY_OVERLAY}/64"),
             "dev",
-            "vx0",
+            overlay,
             "nodad",
         ]);
     }
@@ -241,6 +283,17 @@ impl Drop for Gateway {
         }
         self.kill();
     }
+}
+
+/// A batman-adv bat0 (down), set up as the kernel-lab recipe found necessary:
+/// bridge loop avoidance off (it blocks multicast over bat0 for ~30 s) and
+/// no duplicate address detection.
+pub fn create_bat0(ns: &Netns) {
+    ns.ip(&["link", "add", "bat0", "type", "batadv"]);
+    let bla = ["meshif", "bat0", "bridge_loop_avoidance", "0"];
+    assert!(ns.exec("batctl", &bla).status.success(), "batctl on bat0");
+    let dad = ["-qw", "net.ipv6.conf.bat0.accept_dad=0"];
+    assert!(ns.exec("sysctl", &dad).status.success(), "sysctl on bat0");
 }
 
 pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {

@@ -1,7 +1,7 @@
 //! A small Freifunk site in network namespaces, for the uplink test and the
 //! demo: a WAN namespace with a bridge, the test wgkex broker and an SNTP
 //! server on the router address, two wgkex-style gateways (wireguard-go, VXLAN, HTTP
-//! responder) on that bridge, the test ubusd on a Unix socket, and a node
+//! responder; kernel WireGuard and batman-adv in the kernel lab) on that bridge, the test ubusd on a Unix socket, and a node
 //! namespace whose only uplink is the bridge, with Gluon's WAN route (IPv6
 //! default in table 1), where `mesh-vpn-wg daemon` runs.
 //!
@@ -28,7 +28,7 @@ use serde_json::Value;
 use ubus_wire::Table;
 
 use crate::broker::{self, Config};
-use crate::netns::gateway::{GATEWAY_PORT, Gateway};
+use crate::netns::gateway::{self, Flavor, GATEWAY_PORT, Gateway};
 use crate::netns::{Netns, missing_prerequisite, unique_suffix};
 use crate::ubusd::TestUbusd;
 pub use broker_host::BrokerHost;
@@ -56,6 +56,12 @@ pub struct SiteOptions {
     pub daemon: PathBuf,
     /// The site's loadbalancing mode: on (wgkex v2) or off (v1 + site peers).
     pub loadbalancing: bool,
+    /// `on-by-default`/`off-by-default` instead of `on`/`off`: the owner may
+    /// override it (`set_loadbalancing`).
+    pub loadbalancing_by_default: bool,
+    /// Kernel WireGuard and batman-adv on the gateways, and a bat0 on the
+    /// node (the kernel lab); the default is wireguard-go and no batman-adv.
+    pub gateways: Flavor,
     /// Whether the broker is listening when the site comes up.
     pub broker_up: bool,
     /// Which gateway (0 or 1) the broker's v2 answer names.
@@ -69,6 +75,8 @@ impl SiteOptions {
         SiteOptions {
             daemon: daemon.into(),
             loadbalancing: false,
+            loadbalancing_by_default: false,
+            gateways: Flavor::default(),
             broker_up: true,
             v2_gateway: 0,
             probe_interval_secs: 5,
@@ -104,12 +112,26 @@ impl Site {
         let vni = identity::vni(tree::DOMAIN_SEED);
         let wan = wan_namespace();
         let node = node_namespace(&wan);
+        if options.gateways.batman {
+            // Where netifd would put mesh-vpn on a Gluon node.
+            gateway::create_bat0(&node);
+            node.ip(&["link", "set", "bat0", "up"]);
+        }
         let gateways: Vec<Gateway> = GATEWAY_ADDRESSES
             .iter()
             .enumerate()
             .map(|(i, &address)| {
                 let prefix = format!("mvgw{}-", i + 1);
-                Gateway::on_bridge(&wan, BRIDGE, &prefix, address, &node_public_key, vni)
+                let flavor = options.gateways;
+                Gateway::on_bridge(
+                    &wan,
+                    BRIDGE,
+                    &prefix,
+                    address,
+                    &node_public_key,
+                    vni,
+                    flavor,
+                )
             })
             .collect();
         let chosen = gateways
@@ -135,6 +157,7 @@ impl Site {
             broker_url: &broker.url(),
             ntp_server: &ROUTER.to_string(),
             loadbalancing: options.loadbalancing,
+            loadbalancing_by_default: options.loadbalancing_by_default,
             private_key: &key.to_base64(),
             probe_interval_secs: options.probe_interval_secs,
             failures_before_reconnect: options.failures_before_reconnect,

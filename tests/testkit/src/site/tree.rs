@@ -20,6 +20,7 @@ pub struct NodeFiles<'a> {
     pub broker_url: &'a str,
     pub ntp_server: &'a str,
     pub loadbalancing: bool,
+    pub loadbalancing_by_default: bool,
     pub private_key: &'a str,
     pub probe_interval_secs: u32,
     pub failures_before_reconnect: u32,
@@ -53,7 +54,12 @@ fn site(files: &NodeFiles<'_>, gateways: &[Gateway]) -> Value {
             })
         })
         .collect();
-    let mode = if files.loadbalancing { "on" } else { "off" };
+    let mode = match (files.loadbalancing, files.loadbalancing_by_default) {
+        (true, false) => "on",
+        (false, false) => "off",
+        (true, true) => "on-by-default",
+        (false, true) => "off-by-default",
+    };
     json!({
         "domain_seed": DOMAIN_SEED,
         "ntp_servers": [files.ntp_server],
