@@ -5,15 +5,15 @@
 
 use std::net::SocketAddrV6;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use mesh_vpn_wg::dataplane::{Backend, DataPlane, GatewayPeer, LinkSpec, processes_spawned};
 use mesh_vpn_wg::error::Error;
 use mesh_vpn_wg::identity::PrivateKey;
 use testkit::netns::gateway::{
     GATEWAY_OVERLAY, GATEWAY_PORT, GATEWAY_UNDERLAY, Gateway, VNI, http_get, ifindex, ping,
-    wait_for,
 };
-use testkit::netns::{Netns, child_pids, missing_prerequisite, run, sh, unique_suffix};
+use testkit::netns::{Netns, child_pids, missing_prerequisite, run, sh, unique_suffix, wait_for};
 
 /// The tests share the process-wide spawn counter and child list: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -79,7 +79,7 @@ fn assert_reference_state(spec: &LinkSpec) {
 /// and the HTTP health-check path. Runs inside the node namespace.
 fn assert_traffic(dataplane: &mut DataPlane, spec: &LinkSpec) {
     let wg = spec.wg_interface.as_str();
-    wait_for("handshake", || {
+    wait_for("handshake", Duration::from_secs(15), || {
         let inspection = dataplane.inspect(wg, "mesh-vpn").expect("inspect");
         let device = inspection.device.expect("device");
         device

@@ -8,8 +8,6 @@
 mod checks;
 #[path = "kernel_lab/gateway.rs"]
 mod gateway;
-#[path = "kernel_lab/host.rs"]
-mod host;
 
 use std::time::{Duration, Instant};
 
@@ -17,20 +15,17 @@ use checks::{
     VXLAN, assert_batman_sees, assert_inspection_matches, assert_reference_state, assert_traffic,
     attach_to_bat0, firewall_rule_present, throughput_override_mbit,
 };
-use gateway::{Gateway, NODE_MESH_ADDRESS, VNI, add_address, create_bat0};
-use host::{Netns, load_modules, sh, succeeds};
+use gateway::{Gateway, NODE_MESH_ADDRESS, VNI};
 use mesh_vpn_wg::dataplane::batman_neighbors::BatmanNeighbor;
 use mesh_vpn_wg::dataplane::{
     ApplyReport, Backend, BatmanOutcome, DataPlane, LinkSpec, processes_spawned,
 };
 use mesh_vpn_wg::identity::PrivateKey;
+use testkit::netns::gateway::create_bat0;
+use testkit::netns::{Netns, in_kernel_lab, load_modules, sh, succeeds};
 
 const SITE_MTU: u16 = 1406;
 const NODE_WG: &str = "wg-node";
-
-fn in_kernel_lab() -> bool {
-    std::env::var_os("MESH_VPN_WG_KERNEL_LAB").is_some_and(|value| value == "1")
-}
 
 fn lap(what: &str, since: &mut Instant) {
     eprintln!("kernel-lab: {what}: {:.1} s", since.elapsed().as_secs_f64());
@@ -111,12 +106,14 @@ fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
     lap("modules loaded", &mut clock);
     let node = Netns::new("node");
     let key = PrivateKey::generate().expect("random key");
-    let gateway = Gateway::start("gw", &node, &key.public_key());
+    let gateway = Gateway::start(&node, &key.public_key());
     let (originator, gw_name) = (gateway.originator(), gateway.ns.name.clone());
+    let node_name = node.name.clone();
     let spec = LinkSpec::new(NODE_WG, key, SITE_MTU, VNI, gateway.peer());
     create_bat0(&node);
     node.ip(&["link", "set", "bat0", "up"]);
-    add_address(&node, "bat0", &format!("{NODE_MESH_ADDRESS}/64"));
+    let mesh_address = format!("{NODE_MESH_ADDRESS}/64");
+    node.ip(&["addr", "add", &mesh_address, "dev", "bat0", "nodad"]);
     lap("gateway built", &mut clock);
 
     let scenario = node.thread(move || {
@@ -162,7 +159,7 @@ fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
         "namespaces left: {namespaces}"
     );
     assert!(
-        !namespaces.contains("node"),
+        !namespaces.contains(&node_name),
         "namespaces left: {namespaces}"
     );
 }

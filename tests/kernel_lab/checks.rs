@@ -2,14 +2,14 @@
 //! wg and batctl rather than with the data plane's own parser. Everything
 //! here runs on a thread inside the node namespace.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddrV6, TcpStream};
+use std::net::SocketAddrV6;
 use std::time::Duration;
 
 use mesh_vpn_wg::dataplane::{DataPlane, LinkSpec};
 
 use super::gateway::{GATEWAY_MESH_ADDRESS, GATEWAY_PORT, GATEWAY_UNDERLAY, VNI};
-use super::host::{ifindex, run, sh, succeeds, wait_for};
+use testkit::netns::gateway::{http_get, ifindex, ping};
+use testkit::netns::{sh, succeeds, wait_for};
 
 pub const VXLAN: &str = "mesh-vpn";
 
@@ -145,27 +145,4 @@ pub fn assert_batman_sees(originator: &str, limit: Duration) -> Duration {
         let originators = sh("batctl", &["meshif", "bat0", "o"]);
         neighbors.contains(originator) && originators.contains(originator)
     })
-}
-
-/// ping6 from the calling thread's namespace, a few tries (neighbour
-/// discovery across the mesh can eat the first one).
-pub fn ping(target: &str, extra: &[&str]) -> bool {
-    (0..5).any(|_| {
-        let mut args = vec!["-6", "-c", "1", "-W", "2"];
-        args.extend_from_slice(extra);
-        args.push(target);
-        run("ping", &args).status.success()
-    })
-}
-
-fn http_get(target: SocketAddrV6) -> String {
-    let mut stream = TcpStream::connect_timeout(&target.into(), Duration::from_secs(5))
-        .expect("connect gateway http");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("send");
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer
 }

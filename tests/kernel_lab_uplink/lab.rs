@@ -2,13 +2,12 @@
 //! WireGuard and batman-adv), the daemon on its node, a ubus reader for its
 //! `status`, and netifd's part played by a thread.
 
-use std::sync::Once;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testkit::netns::gateway::Flavor;
-use testkit::netns::{missing_prerequisite, sh};
+use testkit::netns::{in_kernel_lab, load_modules, missing_prerequisite};
 use testkit::site::{Site, SiteOptions, StatusReader};
 use ubus_wire::Table;
 
@@ -27,10 +26,6 @@ pub struct Lab {
     probe_interval_secs: u32,
 }
 
-fn in_kernel_lab() -> bool {
-    std::env::var_os("MESH_VPN_WG_KERNEL_LAB").is_some_and(|value| value == "1")
-}
-
 fn skip_reason() -> Option<String> {
     if !in_kernel_lab() {
         return Some("runs inside the kernel lab (scripts/kernel-lab.sh --test)".into());
@@ -39,14 +34,7 @@ fn skip_reason() -> Option<String> {
 }
 
 /// The daemon picks kernel WireGuard once /sys/module/wireguard exists.
-fn load_modules() {
-    static LOADED: Once = Once::new();
-    LOADED.call_once(|| {
-        for module in ["wireguard", "vxlan", "veth", "bridge", "batman-adv"] {
-            sh("modprobe", &[module]);
-        }
-    });
-}
+const MODULES: [&str; 5] = ["wireguard", "vxlan", "veth", "bridge", "batman-adv"];
 
 impl Lab {
     /// The site with kernel gateways and the daemon started; `None` (after a
@@ -56,7 +44,7 @@ impl Lab {
             eprintln!("SKIP: {reason}");
             return None;
         }
-        load_modules();
+        load_modules(&MODULES);
         let mut opts = SiteOptions::new(BIN);
         opts.gateways = Flavor {
             kernel_wireguard: true,

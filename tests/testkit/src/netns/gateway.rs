@@ -8,12 +8,12 @@ use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{JoinHandle, sleep};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mesh_vpn_wg::dataplane::GatewayPeer;
 use mesh_vpn_wg::identity::{PrivateKey, link_local};
 
-use super::{Netns, run, sh, unique_suffix};
+use super::{Netns, run, sh, unique_suffix, wait_for};
 
 pub const VNI: u32 = 3_773_516;
 pub const GATEWAY_UNDERLAY: &str = "fd00:db8::1";
@@ -168,7 +168,8 @@ impl Gateway {
 
     fn configure(&self, key: &PrivateKey, node_public_key: &str, vni: u32) {
         if !self.flavor.kernel_wireguard {
-            wait_for(&format!("gateway UAPI socket {}", self.wg), || {
+            let what = format!("gateway UAPI socket {}", self.wg);
+            wait_for(&what, Duration::from_secs(15), || {
                 let socket = format!("/var/run/wireguard/{}.sock", self.wg);
                 std::os::unix::net::UnixStream::connect(socket).is_ok()
             });
@@ -294,14 +295,6 @@ pub fn create_bat0(ns: &Netns) {
     assert!(ns.exec("batctl", &bla).status.success(), "batctl on bat0");
     let dad = ["-qw", "net.ipv6.conf.bat0.accept_dad=0"];
     assert!(ns.exec("sysctl", &dad).status.success(), "sysctl on bat0");
-}
-
-pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        sleep(Duration::from_millis(50));
-    }
 }
 
 /// ping6 from the calling thread's namespace, a few tries (neighbour

@@ -10,7 +10,8 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, sleep};
+use std::time::{Duration, Instant};
 
 /// Why these tests cannot run here, if they cannot.
 pub fn missing_prerequisite(tools: &[&str]) -> Option<String> {
@@ -61,6 +62,34 @@ pub fn sh(program: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Whether a command succeeds (its output is dropped).
+pub fn succeeds(program: &str, args: &[&str]) -> bool {
+    run(program, args).status.success()
+}
+
+/// Polls `ready` every 50 ms for up to `limit`; returns how long it took.
+pub fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?}: {what}");
+        sleep(Duration::from_millis(50));
+    }
+    start.elapsed()
+}
+
+/// Inside the kernel lab (`scripts/kernel-lab.sh` sets this in the guest).
+pub fn in_kernel_lab() -> bool {
+    std::env::var_os("MESH_VPN_WG_KERNEL_LAB").is_some_and(|value| value == "1")
+}
+
+/// Loads kernel modules (the lab's kernel has them all as modules); loading
+/// a loaded one again is a no-op.
+pub fn load_modules(modules: &[&str]) {
+    for module in modules {
+        sh("modprobe", &[module]);
+    }
 }
 
 pub struct Netns {
