@@ -9,11 +9,11 @@ use std::net::Ipv6Addr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use mesh_vpn_wg::daemon::status::{PeerSource, Snapshot, State};
+use mesh_vpn_wg::daemon::status::{PeerSource, Snapshot};
 use mesh_vpn_wg::endpoint::Endpoint;
 use mesh_vpn_wg::engine::ports::*;
 use mesh_vpn_wg::engine::random::Random;
-use mesh_vpn_wg::engine::report::{Reporter, now};
+use mesh_vpn_wg::engine::report::Reporter;
 use mesh_vpn_wg::engine::{Engine, EngineConfig, Settings};
 use mesh_vpn_wg::loadbalancing::decide;
 use tokio::sync::{mpsc, watch};
@@ -222,25 +222,5 @@ fn config() -> EngineConfig {
 }
 
 fn snapshot() -> Snapshot {
-    Snapshot {
-        state: State::Idle,
-        since: now(),
-        reason: String::new(),
-        enabled: true,
-        public_key: None,
-        link_local: None,
-        vni: 0,
-        loadbalancing: decide(None, None),
-        peer: None,
-        last_check: None,
-        checks: Default::default(),
-        consecutive_failures: 0,
-        broker_url: String::new(),
-        broker_api: None,
-        broker_error: None,
-        reconnects: 0,
-        broker_requests: 0,
-        last_error: None,
-        next_attempt: None,
-    }
+    Snapshot::starting(true, None, 0, decide(None, None), String::new())
 }

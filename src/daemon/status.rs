@@ -92,6 +92,42 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The state at start, before the engine has done anything.
+    pub fn starting(
+        enabled: bool,
+        public_key: Option<String>,
+        vni: u32,
+        loadbalancing: Decision,
+        broker_url: String,
+    ) -> Snapshot {
+        let (state, reason) = if enabled {
+            (State::Idle, "started")
+        } else {
+            (State::Disabled, "wireguard.mesh_vpn.enabled is not 1")
+        };
+        Snapshot {
+            state,
+            since: crate::engine::report::now(),
+            reason: reason.into(),
+            enabled,
+            link_local: public_key.as_deref().map(crate::identity::link_local),
+            public_key,
+            vni,
+            loadbalancing,
+            peer: None,
+            last_check: None,
+            checks: BTreeMap::new(),
+            consecutive_failures: 0,
+            broker_url,
+            broker_api: None,
+            broker_error: None,
+            reconnects: 0,
+            broker_requests: 0,
+            last_error: None,
+            next_attempt: None,
+        }
+    }
+
     /// The `status` reply. Times are seconds relative to `now`; the private
     /// key is not part of a snapshot, so it cannot leak here.
     pub fn render(&self, now: Instant) -> Value {

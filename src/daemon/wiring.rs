@@ -2,7 +2,7 @@
 //! ports: pure construction, no I/O beyond reading files under the root.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -10,7 +10,7 @@ use super::ports::LivePorts;
 use super::ports::clock::ClockSync;
 use super::ports::exchange::KeyExchanger;
 use super::ports::tunnel::{LinkIdentity, LiveTunnel};
-use super::status::{PeerSource, Snapshot, State};
+use super::status::{PeerSource, Snapshot};
 use crate::broker::{Board, Broker, BrokerUrl, NodeHeaders, Timeouts, TlsRoots};
 use crate::config::NodeConfig;
 use crate::dataplane::routes::WanRoutes;
@@ -113,31 +113,11 @@ pub fn live_ports(
 }
 
 pub fn initial_snapshot(config: &NodeConfig, key: &PrivateKey) -> Snapshot {
-    let public_key = key.public_key();
-    let (state, reason) = if config.enabled {
-        (State::Idle, "started")
-    } else {
-        (State::Disabled, "wireguard.mesh_vpn.enabled is not 1")
-    };
-    Snapshot {
-        state,
-        since: Instant::now(),
-        reason: reason.into(),
-        enabled: config.enabled,
-        link_local: Some(identity::link_local(&public_key)),
-        public_key: Some(public_key),
-        vni: identity::vni(&config.site.domain_seed),
-        loadbalancing: config.loadbalancing,
-        peer: None,
-        last_check: None,
-        checks: Default::default(),
-        consecutive_failures: 0,
-        broker_url: config.site.broker.clone(),
-        broker_api: None,
-        broker_error: None,
-        reconnects: 0,
-        broker_requests: 0,
-        last_error: None,
-        next_attempt: None,
-    }
+    Snapshot::starting(
+        config.enabled,
+        Some(key.public_key()),
+        identity::vni(&config.site.domain_seed),
+        config.loadbalancing,
+        config.site.broker.clone(),
+    )
 }

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use super::ports::*;
 use super::random::Random;
-use super::report::{Reporter, now};
+use super::report::Reporter;
 use super::{Command, Engine, EngineConfig, Settings};
 use crate::daemon::status::{PeerSource, Snapshot, State};
 use crate::endpoint::Endpoint;
@@ -298,27 +298,8 @@ fn start(config: EngineConfig) -> Node {
 }
 
 fn blank_snapshot(config: &EngineConfig) -> Snapshot {
-    Snapshot {
-        state: State::Idle,
-        since: now(),
-        reason: "started".into(),
-        enabled: config.enabled,
-        public_key: None,
-        link_local: None,
-        vni: 0,
-        loadbalancing: decide(None, None),
-        peer: None,
-        last_check: None,
-        checks: Default::default(),
-        consecutive_failures: 0,
-        broker_url: "broker.example.net".into(),
-        broker_api: None,
-        broker_error: None,
-        reconnects: 0,
-        broker_requests: 0,
-        last_error: None,
-        next_attempt: None,
-    }
+    let broker = "broker.example.net".to_string();
+    Snapshot::starting(config.enabled, None, 0, decide(None, None), broker)
 }
 
 pub async fn advance(seconds: f64) {
