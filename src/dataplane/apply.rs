@@ -6,7 +6,8 @@ use std::net::Ipv6Addr;
 use super::batman::{self, BatmanOutcome};
 use super::batman_neighbors::{self, BatmanNeighbor};
 use super::links::{
-    ensure_mtu, ensure_only_link_local, ensure_up, ensure_vxlan, remove_vxlan, rtnl_error,
+    ensure_mtu, ensure_only_link_local, ensure_up, ensure_vxlan, read_created, remove_vxlan,
+    rtnl_error,
 };
 use super::rtnl::{LinkState, Rtnl};
 use super::wireguard::{DeviceConfig, DeviceState, PeerConfig, key_from_base64};
@@ -141,16 +142,7 @@ impl DataPlane {
         self.wireguard.delete(name)?;
         self.wireguard.create(name)?;
         report.changes.push(format!("created {name}"));
-        rtnl.link(name)
-            .map_err(rtnl_error("read link", name, "state"))?
-            .ok_or_else(|| {
-                Error::dataplane(
-                    "read link",
-                    name,
-                    "after create",
-                    std::io::Error::from_raw_os_error(libc::ENODEV),
-                )
-            })
+        read_created(rtnl, name)
     }
 
     fn ensure_wireguard_config(&mut self, spec: &LinkSpec, report: &mut ApplyReport) -> Result<()> {

@@ -129,16 +129,7 @@ pub(super) fn ensure_vxlan(
                 wanted.describe(),
             ))?;
             report.changes.push(format!("created {name}"));
-            rtnl.link(name)
-                .map_err(rtnl_error("read link", name, "state"))?
-                .ok_or_else(|| {
-                    Error::dataplane(
-                        "read link",
-                        name,
-                        "after create",
-                        std::io::Error::from_raw_os_error(libc::ENODEV),
-                    )
-                })?
+            read_created(rtnl, name)?
         }
     };
     ensure_mtu(rtnl, &link, wanted.mtu, report)?;
@@ -161,4 +152,18 @@ pub(super) fn remove_vxlan(rtnl: &mut Rtnl, name: &str) -> Result<()> {
     }
     rtnl.delete_link(link.index)
         .map_err(rtnl_error("delete link", name, "vxlan"))
+}
+
+/// The link just created, as the kernel reports it; its absence is an error.
+pub(super) fn read_created(rtnl: &mut Rtnl, name: &str) -> Result<LinkState> {
+    rtnl.link(name)
+        .map_err(rtnl_error("read link", name, "state"))?
+        .ok_or_else(|| {
+            Error::dataplane(
+                "read link",
+                name,
+                "after create",
+                std::io::Error::from_raw_os_error(libc::ENODEV),
+            )
+        })
 }

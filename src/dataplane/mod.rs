@@ -16,6 +16,7 @@ mod genl;
 mod links;
 pub mod routes;
 pub mod rtnl;
+mod rtnl_abi;
 mod rtnl_build;
 mod rtnl_parse;
 mod socket;

@@ -8,29 +8,16 @@ use std::net::Ipv6Addr;
 use netlink_packet_core::{DecodeError, NLA_TYPE_MASK, NetlinkDeserializable, NetlinkHeader};
 
 use super::rtnl::{LinkState, VxlanState};
+use super::rtnl_abi::{
+    IFA_ADDRESS, IFF_UP, IFLA_AF_SPEC, IFLA_IFNAME, IFLA_INET6_ADDR_GEN_MODE, IFLA_INFO_DATA,
+    IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_VXLAN_GROUP6, IFLA_VXLAN_ID,
+    IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL6, IFLA_VXLAN_PORT, IN6_ADDR_GEN_MODE_NONE, RTM_NEWADDR,
+    RTM_NEWLINK,
+};
 
-const RTM_NEWLINK: u16 = 16;
-const RTM_NEWADDR: u16 = 20;
 const IFINFOMSG_LEN: usize = 16;
 const IFADDRMSG_LEN: usize = 8;
-const IFF_UP: u32 = 1;
 const AF_INET6: u16 = 10;
-
-const IFLA_IFNAME: u16 = 3;
-const IFLA_MTU: u16 = 4;
-const IFLA_MASTER: u16 = 10;
-const IFLA_LINKINFO: u16 = 18;
-const IFLA_AF_SPEC: u16 = 26;
-const IFLA_INFO_KIND: u16 = 1;
-const IFLA_INFO_DATA: u16 = 2;
-const IFLA_INET6_ADDR_GEN_MODE: u16 = 8;
-const IN6_ADDR_GEN_MODE_NONE: u8 = 1;
-const IFLA_VXLAN_ID: u16 = 1;
-const IFLA_VXLAN_LINK: u16 = 3;
-const IFLA_VXLAN_PORT: u16 = 15;
-const IFLA_VXLAN_GROUP6: u16 = 16;
-const IFLA_VXLAN_LOCAL6: u16 = 17;
-const IFA_ADDRESS: u16 = 1;
 
 /// An rtnetlink reply kept as bytes until one of the readers below looks at it.
 #[derive(Debug, Clone)]
