@@ -154,8 +154,11 @@ pub fn attr_name(id: u8) -> &'static str {
 
 /// DATA is blobmsg unless its children are plain attributes (the monitor quirk).
 fn decode_data(payload: &[u8]) -> Result<Data> {
-    let children = blob::split(payload)?;
-    if children.iter().all(|child| child.extended) {
+    let all_blobmsg = blob::attrs(payload).try_fold(true, |all, child| {
+        let extended = child?.extended;
+        Ok::<_, Error>(all && extended)
+    })?;
+    if all_blobmsg {
         blobmsg::decode_table_body(payload).map(Data::Table)
     } else {
         Ok(Data::Raw(payload.to_vec()))
@@ -163,9 +166,8 @@ fn decode_data(payload: &[u8]) -> Result<Data> {
 }
 
 fn decode_subscribers(payload: &[u8]) -> Result<Vec<u32>> {
-    blob::split(payload)?
-        .into_iter()
-        .map(|child| match (child.extended, child.id) {
+    blob::attrs(payload)
+        .map(|child| child.and_then(|child| match (child.extended, child.id) {
             (false, 0) => blobmsg::fixed::<4>(child.payload, "int32").map(u32::from_be_bytes),
             _ => Err(Error::malformed(
                 "",
@@ -174,14 +176,13 @@ fn decode_subscribers(payload: &[u8]) -> Result<Vec<u32>> {
                     child.id
                 ),
             )),
-        })
+        }))
         .collect()
 }
 
 /// Decodes a list of ubus attributes, e.g. the DATA copied into a MONITOR message.
 pub fn decode_attrs(payload: &[u8]) -> Result<Vec<Attr>> {
-    blob::split(payload)?
-        .into_iter()
-        .map(Attr::decode)
+    blob::attrs(payload)
+        .map(|raw| raw.and_then(Attr::decode))
         .collect()
 }

@@ -70,17 +70,40 @@ fn read_one(buf: &[u8]) -> Result<(RawAttr<'_>, usize)> {
     Ok((attr, padded(len)))
 }
 
-/// Splits a container's payload into its attributes. The children, each padded, must fill the
-/// payload exactly.
-pub fn split(mut buf: &[u8]) -> Result<Vec<RawAttr<'_>>> {
-    // Every attribute takes at least 4 bytes, so this bounds the allocation by the input size.
-    let mut attrs = Vec::with_capacity(buf.len() / HEADER_LEN);
-    while !buf.is_empty() {
-        let (attr, size) = read_one(buf)?;
-        attrs.push(attr);
-        buf = &buf[size..];
+/// Walks a container's payload attribute by attribute without allocating. The children, each
+/// padded, must fill the payload exactly; the first that does not ends the walk with an error.
+pub fn attrs(buf: &[u8]) -> Attrs<'_> {
+    Attrs { rest: buf }
+}
+
+/// Iterator behind [`attrs`].
+pub struct Attrs<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Attrs<'a> {
+    type Item = Result<RawAttr<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        match read_one(self.rest) {
+            Ok((attr, size)) => {
+                self.rest = &self.rest[size..];
+                Some(Ok(attr))
+            }
+            Err(err) => {
+                self.rest = &[];
+                Some(Err(err))
+            }
+        }
     }
-    Ok(attrs)
+}
+
+/// [`attrs`], collected.
+pub fn split(buf: &[u8]) -> Result<Vec<RawAttr<'_>>> {
+    attrs(buf).collect()
 }
 
 /// Reads the container attribute that makes up a whole message body (id 0, not extended) and

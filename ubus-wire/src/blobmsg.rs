@@ -59,10 +59,9 @@ pub fn decode_table_body(buf: &[u8]) -> Result<Table> {
 }
 
 fn decode_table(buf: &[u8], depth: usize) -> Result<Table> {
-    blob::split(buf)?
-        .into_iter()
+    blob::attrs(buf)
         .map(|attr| {
-            let (name, value) = decode_attr(attr, depth)?;
+            let (name, value) = decode_attr(attr?, depth)?;
             Ok((name.to_owned(), value))
         })
         .collect::<Result<Vec<_>>>()
@@ -71,11 +70,10 @@ fn decode_table(buf: &[u8], depth: usize) -> Result<Table> {
 
 /// Array members carry (normally empty) names, which are not kept.
 fn decode_array(buf: &[u8], depth: usize) -> Result<Vec<Value>> {
-    blob::split(buf)?
-        .into_iter()
+    blob::attrs(buf)
         .enumerate()
         .map(|(index, attr)| {
-            decode_attr(attr, depth)
+            decode_attr(attr?, depth)
                 .map(|(_, value)| value)
                 .map_err(|e| e.within(&format!("[{index}]")))
         })

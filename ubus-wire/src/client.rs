@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::blobmsg::Table;
-use crate::connection::read_hello;
+use crate::connection::{buffered, read_hello};
 use crate::driver::{self, Pending, Shared};
 use crate::error::{Error, Result, StatusCode};
 use crate::message::{Attr, Data, Message, MessageType};
@@ -86,7 +86,8 @@ impl Bus {
     /// Starts a connection on an already connected socket: reads HELLO, then spawns the reader
     /// and writer tasks on the current tokio runtime.
     pub async fn from_stream(stream: UnixStream) -> Result<Bus> {
-        let (mut read, write) = stream.into_split();
+        let (read, write) = stream.into_split();
+        let mut read = buffered(read);
         let client_id = tokio::time::timeout(REQUEST_TIMEOUT, read_hello(&mut read))
             .await
             .map_err(|_| timeout_error("waiting for HELLO", REQUEST_TIMEOUT))??;
@@ -153,8 +154,8 @@ impl Bus {
         let request = Message::new(MessageType::Invoke, 0, object_id, attrs);
         let replies = self.request(&what, request, None, timeout).await?;
         Ok(replies
-            .iter()
-            .filter_map(|m| m.data_table().cloned())
+            .into_iter()
+            .filter_map(Message::into_data_table)
             .collect())
     }
 

@@ -1,9 +1,13 @@
 //! Framing on a byte stream: a reader takes the 12-byte prefix (header and container tag), checks
 //! the length against the 1 MiB limit, then reads the rest.
+//!
+//! Long-lived connections read through [`buffered`] and write through [`write_batch`], so a burst
+//! of messages costs one system call each way instead of two reads and one write per message.
 
 use std::io::ErrorKind;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::message::{Message, MessageType, PREFIX_LEN};
@@ -11,6 +15,15 @@ use crate::message::{Message, MessageType, PREFIX_LEN};
 /// Reads one message. `Ok(None)` is a clean end of stream between messages (ubusd went away);
 /// a stream that ends inside a message is an error.
 pub async fn read_message<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<Message>> {
+    match read_frame(reader).await? {
+        Some(bytes) => Message::decode(&bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads the bytes of one message, framed by its length but not decoded, for a reader that
+/// decodes them its own way (a relay: [`Message::decode_routing`]).
+pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<Vec<u8>>> {
     let mut prefix = [0u8; PREFIX_LEN];
     let mut filled = 0;
     while filled < PREFIX_LEN {
@@ -43,7 +56,34 @@ pub async fn read_message<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option
             ),
             _ => Error::io("reading from ubusd", e),
         })?;
-    Message::decode(&bytes).map(Some)
+    Ok(Some(bytes))
+}
+
+/// How much one read may take off the socket.
+const READ_BUFFER: usize = 64 * 1024;
+/// How many queued bytes one write may carry.
+const WRITE_BATCH: usize = 64 * 1024;
+
+/// A reader for [`read_message`] that takes whatever the socket has in one read. Not for
+/// reads that may be cancelled (a timeout around [`read_message`]): buffered bytes would be lost.
+pub fn buffered<R: AsyncRead>(reader: R) -> BufReader<R> {
+    BufReader::with_capacity(READ_BUFFER, reader)
+}
+
+/// Writes `first` and whatever is already queued behind it (up to 64 KiB) with one write.
+pub async fn write_batch<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    first: Vec<u8>,
+    queue: &mut mpsc::UnboundedReceiver<Vec<u8>>,
+) -> std::io::Result<()> {
+    let mut batch = first;
+    while batch.len() < WRITE_BATCH {
+        match queue.try_recv() {
+            Ok(more) => batch.extend_from_slice(&more),
+            Err(_) => break,
+        }
+    }
+    writer.write_all(&batch).await
 }
 
 pub async fn write_message<W: AsyncWrite + Unpin>(writer: &mut W, message: &Message) -> Result<()> {

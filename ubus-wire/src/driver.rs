@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::BufReader;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, watch};
 
-use crate::connection::read_message;
+use crate::connection::{read_message, write_batch};
 use crate::error::{Error, Result, StatusCode};
 use crate::message::{Message, MessageType};
 use crate::object::{self, ServedObject};
@@ -194,7 +194,7 @@ impl Shared {
     }
 }
 
-pub(crate) async fn read_loop(shared: Arc<Shared>, mut read: OwnedReadHalf) {
+pub(crate) async fn read_loop(shared: Arc<Shared>, mut read: BufReader<OwnedReadHalf>) {
     let reason = loop {
         match read_message(&mut read).await {
             Ok(Some(message)) => {
@@ -215,7 +215,7 @@ pub(crate) async fn write_loop(
     mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
 ) {
     while let Some(bytes) = outgoing.recv().await {
-        if let Err(err) = write.write_all(&bytes).await {
+        if let Err(err) = write_batch(&mut write, bytes, &mut outgoing).await {
             shared.close(Error::io("writing to ubusd", err));
             return;
         }

@@ -104,6 +104,25 @@ impl Message {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Message> {
+        Message::decode_with(bytes, Attr::decode)
+    }
+
+    /// Decodes as ubusd does to route a message: the ubus attributes, with DATA kept as raw
+    /// bytes. ubusd checks that a reply carries DATA, not what the DATA holds, so a relay need
+    /// not parse (and rebuild) every value of a large reply.
+    pub fn decode_routing(bytes: &[u8]) -> Result<Message> {
+        Message::decode_with(bytes, |raw| match (raw.extended, raw.id) {
+            (false, crate::attr::attr_id::DATA) => {
+                Ok(Attr::Data(Data::Raw(raw.payload.to_vec())))
+            }
+            _ => Attr::decode(raw),
+        })
+    }
+
+    fn decode_with(
+        bytes: &[u8],
+        decode_attr: impl Fn(blob::RawAttr<'_>) -> Result<Attr>,
+    ) -> Result<Message> {
         if bytes.len() < PREFIX_LEN {
             return Err(Error::malformed(
                 "header",
@@ -121,14 +140,17 @@ impl Message {
         let kind = MessageType::from_u8(header[1]);
         let payload = blob::container(body)?;
         let attrs = match kind {
-            MessageType::Monitor => blob::split(payload)?
-                .into_iter()
-                .map(|raw| Attr::Unknown {
-                    id: raw.id,
-                    payload: raw.payload.to_vec(),
+            MessageType::Monitor => blob::attrs(payload)
+                .map(|raw| {
+                    raw.map(|raw| Attr::Unknown {
+                        id: raw.id,
+                        payload: raw.payload.to_vec(),
+                    })
                 })
-                .collect(),
-            _ => decode_attrs(payload)?,
+                .collect::<Result<_>>()?,
+            _ => blob::attrs(payload)
+                .map(|raw| raw.and_then(&decode_attr))
+                .collect::<Result<_>>()?,
         };
         Ok(Message {
             version: header[0],
@@ -234,6 +256,14 @@ impl Message {
             } else {
                 None
             }
+        })
+    }
+
+    /// [`Message::data_table`], taken out of the message instead of borrowed.
+    pub fn into_data_table(self) -> Option<Table> {
+        self.attrs.into_iter().find_map(|a| match a {
+            Attr::Data(Data::Table(t)) => Some(t),
+            _ => None,
         })
     }
 

@@ -95,6 +95,21 @@ impl From<i64> for Value {
         Value::Int64(n)
     }
 }
+/// Unsigned integers as `blobmsg_json` encodes a JSON number: INT32 when it fits, else INT64
+/// (saturating, as json-c does), so a table built here reads like one converted from JSON.
+impl From<u64> for Value {
+    fn from(n: u64) -> Self {
+        match i32::try_from(n) {
+            Ok(small) => Value::Int32(small),
+            Err(_) => Value::Int64(i64::try_from(n).unwrap_or(i64::MAX)),
+        }
+    }
+}
+impl From<u32> for Value {
+    fn from(n: u32) -> Self {
+        u64::from(n).into()
+    }
+}
 impl From<f64> for Value {
     fn from(x: f64) -> Self {
         Value::Double(x)
