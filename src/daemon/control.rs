@@ -42,7 +42,7 @@ impl Control {
         }
     }
 
-    pub fn status(&self) -> serde_json::Value {
+    pub fn status(&self) -> ubus_wire::Table {
         self.snapshot.borrow().render(Instant::now())
     }
 

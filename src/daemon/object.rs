@@ -24,7 +24,7 @@ pub fn handler(
     control: Arc<Control>,
 ) -> impl Fn(&Request<'_>) -> MethodResult + Send + Sync + 'static {
     move |request| match request.method {
-        "status" => table(control.status()),
+        "status" => Ok(Some(control.status())),
         "reconnect" => {
             control.reconnect();
             Ok(Some(Table::new().with("accepted", true)))
@@ -32,7 +32,7 @@ pub fn handler(
         "set_loadbalancing" => {
             let enabled = enabled_argument(request.args)?;
             match control.set_loadbalancing(enabled) {
-                Ok(decision) => table(super::status::render_loadbalancing(&decision)),
+                Ok(decision) => Ok(Some(super::status::render_loadbalancing(&decision))),
                 Err(Refusal::SiteFixed) => Err(StatusCode::PermissionDenied),
                 Err(Refusal::Write(problem)) => {
                     log::error!("set_loadbalancing: {problem}");
@@ -59,13 +59,6 @@ fn enabled_argument(args: &Table) -> Result<bool, StatusCode> {
         },
         None => Err(StatusCode::InvalidArgument),
     }
-}
-
-fn table(json: serde_json::Value) -> MethodResult {
-    ubus_wire::json::to_table(&json).map(Some).map_err(|e| {
-        log::error!("status does not encode as blobmsg: {e}");
-        StatusCode::UnknownError
-    })
 }
 
 /// The payload of the `mesh_vpn.state` event and the `state` notify.

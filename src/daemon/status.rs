@@ -6,13 +6,11 @@ use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 use std::time::Instant;
 
-use serde::Serialize;
-use serde_json::{Value, json};
+use ubus_wire::{Table, Value};
 
 use crate::loadbalancing::Decision;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Disabled,
     Idle,
@@ -42,11 +40,19 @@ impl State {
 }
 
 /// Where the current gateway came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeerSource {
     Broker,
     Site,
+}
+
+impl PeerSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerSource::Broker => "broker",
+            PeerSource::Site => "site",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,59 +134,76 @@ impl Snapshot {
         }
     }
 
-    /// The `status` reply. Times are seconds relative to `now`; the private
-    /// key is not part of a snapshot, so it cannot leak here.
-    pub fn render(&self, now: Instant) -> Value {
+    /// The `status` reply, members in the documented order. Times are seconds
+    /// relative to `now`; the private key is not part of a snapshot, so it
+    /// cannot leak here. Built as a blobmsg table directly: it is the hot path
+    /// of every status call.
+    pub fn render(&self, now: Instant) -> Table {
         let ago = |t: Instant| now.saturating_duration_since(t).as_secs();
-        json!({
-            "state": self.state.as_str(),
-            "since": ago(self.since),
-            "reason": self.reason,
-            "enabled": self.enabled,
-            "public_key": self.public_key,
-            "link_local": self.link_local.map(|a| a.to_string()),
-            "vni": self.vni,
-            "loadbalancing": render_loadbalancing(&self.loadbalancing),
-            "peer": self.peer.as_ref().map(|p| json!({
-                "source": p.source,
-                "name": p.name,
-                "public_key": p.public_key,
-                "endpoint": p.endpoint,
-                "link_address": p.link_address.to_string(),
-                "latest_handshake": p.latest_handshake.map(ago),
-                "rx_bytes": p.rx_bytes,
-                "tx_bytes": p.tx_bytes,
-            })),
-            "health": {
-                "last_check": self.last_check.map(ago),
-                "checks": self.checks.iter().map(|(name, c)| (name.to_string(), json!({
-                    "ok": c.ok,
-                    "ago": ago(c.at),
-                    "detail": c.detail,
-                }))).collect::<serde_json::Map<_, _>>(),
-                "consecutive_failures": self.consecutive_failures,
-            },
-            "broker": {
-                "url": self.broker_url,
-                "api": self.broker_api,
-                "last_error": self.broker_error,
-            },
-            "counters": {
-                "reconnects": self.reconnects,
-                "broker_requests": self.broker_requests,
-            },
-            "last_error": self.last_error,
-            "next_attempt_in": self.next_attempt.map(|t| t.saturating_duration_since(now).as_secs()),
-        })
+        let checks = self.checks.iter().map(|(name, check)| {
+            let check = Table::new()
+                .with("ok", check.ok)
+                .with("ago", ago(check.at))
+                .with("detail", check.detail.as_deref());
+            (name.to_string(), Value::Table(check))
+        });
+        let next_attempt_in = self
+            .next_attempt
+            .map(|t| t.saturating_duration_since(now).as_secs());
+        Table::new()
+            .with("state", self.state.as_str())
+            .with("since", ago(self.since))
+            .with("reason", self.reason.as_str())
+            .with("enabled", self.enabled)
+            .with("public_key", self.public_key.as_deref())
+            .with("link_local", self.link_local.map(|a| a.to_string()))
+            .with("vni", self.vni)
+            .with("loadbalancing", render_loadbalancing(&self.loadbalancing))
+            .with("peer", self.peer.as_ref().map(|peer| peer.render(ago)))
+            .with(
+                "health",
+                Table::new()
+                    .with("last_check", self.last_check.map(ago))
+                    .with("checks", checks.collect::<Table>())
+                    .with("consecutive_failures", self.consecutive_failures),
+            )
+            .with(
+                "broker",
+                Table::new()
+                    .with("url", self.broker_url.as_str())
+                    .with("api", self.broker_api)
+                    .with("last_error", self.broker_error.as_deref()),
+            )
+            .with(
+                "counters",
+                Table::new()
+                    .with("reconnects", self.reconnects)
+                    .with("broker_requests", self.broker_requests),
+            )
+            .with("last_error", self.last_error.as_deref())
+            .with("next_attempt_in", next_attempt_in)
+    }
+}
+
+impl Peer {
+    fn render(&self, ago: impl Fn(Instant) -> u64) -> Table {
+        Table::new()
+            .with("source", self.source.as_str())
+            .with("name", self.name.as_str())
+            .with("public_key", self.public_key.as_str())
+            .with("endpoint", self.endpoint.as_str())
+            .with("link_address", self.link_address.to_string())
+            .with("latest_handshake", self.latest_handshake.map(ago))
+            .with("rx_bytes", self.rx_bytes)
+            .with("tx_bytes", self.tx_bytes)
     }
 }
 
 /// The `loadbalancing` block of `status`, also the reply of `set_loadbalancing`.
-pub fn render_loadbalancing(decision: &Decision) -> Value {
-    json!({
-        "site_mode": decision.site_mode.map(|m| m.as_str()),
-        "override": decision.override_,
-        "effective": decision.effective,
-        "user_changeable": decision.user_changeable,
-    })
+pub fn render_loadbalancing(decision: &Decision) -> Table {
+    Table::new()
+        .with("site_mode", decision.site_mode.map(|m| m.as_str()))
+        .with("override", decision.override_)
+        .with("effective", decision.effective)
+        .with("user_changeable", decision.user_changeable)
 }
