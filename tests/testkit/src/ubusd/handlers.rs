@@ -1,7 +1,7 @@
 //! One function per message type a client can send; each returns the status ubusd answers
 //! with, or `None` when the answer comes from elsewhere (a forwarded INVOKE, a relayed reply).
 
-use ubus_wire::{Attr, Data, Message, MessageType};
+use ubus_wire::{Attr, Data, Message, MessageType, Table, blobmsg};
 
 use super::state::{ACL_OBJECT, EVENT_OBJECT, MONITOR_OBJECT, Registry};
 use super::{events, monitor, objects, subscriptions};
@@ -44,7 +44,10 @@ fn invoke(reg: &mut Registry, client: u32, message: &Message) -> Option<u32> {
         return Some(INVALID_ARGUMENT);
     };
     match id {
-        EVENT_OBJECT => return Some(events::invoke(reg, client, method, message.data_table())),
+        EVENT_OBJECT => {
+            let data = event_data(message);
+            return Some(events::invoke(reg, client, method, data.as_ref()));
+        }
         MONITOR_OBJECT => return Some(monitor::invoke(reg, client, method)),
         // ubusd's ACL query is not part of this stand-in.
         ACL_OBJECT => return Some(NOT_SUPPORTED),
@@ -68,13 +71,22 @@ fn invoke(reg: &mut Registry, client: u32, message: &Message) -> Option<u32> {
     None
 }
 
+/// The DATA of a message to the event object, parsed: ubusd reads its `pattern` and `object`.
+/// DATA that is not a blobmsg table counts as none.
+fn event_data(message: &Message) -> Option<Table> {
+    match message.data()? {
+        Data::Table(table) => Some(table.clone()),
+        Data::Raw(bytes) => blobmsg::decode_table_body(bytes).ok(),
+    }
+}
+
 /// DATA or STATUS from an object owner: checked like ubusd_handle_response, then passed on to
 /// the client named in the header with the object id as peer. Anything else is dropped.
 fn relay_reply(reg: &mut Registry, client: u32, message: &Message) -> Option<u32> {
     let id = message.obj_id()?;
     let complete = match message.kind {
         MessageType::Status => message.status().is_some(),
-        _ => matches!(message.data(), Some(Data::Table(_) | Data::Raw(_))),
+        _ => message.data().is_some(),
     };
     if !complete || reg.owner_of(id) != Some(client) || !reg.clients.contains_key(&message.peer) {
         return None;

@@ -3,9 +3,10 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use tokio::io::AsyncWriteExt;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
-use ubus_wire::connection::{read_message, write_message};
+use ubus_wire::connection::{buffered, read_frame};
 use ubus_wire::{Message, MessageType};
 
 use super::handlers;
@@ -38,7 +39,8 @@ pub async fn accept_loop(listener: UnixListener, shared: Shared) {
 
 async fn serve_client(stream: UnixStream, shared: Shared) {
     let (user, group) = credentials(&stream);
-    let (mut reader, mut writer) = stream.into_split();
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = buffered(reader);
     let (outbox, mut queue) = mpsc::unbounded_channel::<Message>();
     let id = {
         let mut reg = lock(&shared);
@@ -55,13 +57,17 @@ async fn serve_client(stream: UnixStream, shared: Shared) {
     };
     let writer_task = tokio::spawn(async move {
         while let Some(message) = queue.recv().await {
-            if write_message(&mut writer, &message).await.is_err() {
+            if writer.write_all(&drain(message, &mut queue)).await.is_err() {
                 break;
             }
         }
     });
-    // Malformed input or EOF ends the client, as ubusd drops a client it cannot parse.
-    while let Ok(Some(message)) = read_message(&mut reader).await {
+    // Malformed input or EOF ends the client, as ubusd drops a client it cannot parse. Like
+    // ubusd, it parses the ubus attributes but leaves DATA as the bytes it relays.
+    while let Ok(Some(frame)) = read_frame(&mut reader).await {
+        let Ok(message) = Message::decode_routing(&frame) else {
+            break;
+        };
         let mut reg = lock(&shared);
         monitor::copy(&mut reg, id, &message, false);
         handlers::handle(&mut reg, id, &message);
@@ -69,6 +75,17 @@ async fn serve_client(stream: UnixStream, shared: Shared) {
     disconnect(&shared, id);
     // Dropping the outbox (in disconnect) lets the writer flush what is queued and stop.
     let _ = writer_task.await;
+}
+
+/// `first` and whatever else is queued, encoded for one write, as ubusd sends a client's
+/// backlog in one go. A message too big to encode is left out (the codec never builds one).
+fn drain(first: Message, queue: &mut mpsc::UnboundedReceiver<Message>) -> Vec<u8> {
+    let mut bytes = first.encode().unwrap_or_default();
+    while bytes.len() < 64 * 1024 {
+        let Ok(next) = queue.try_recv() else { break };
+        bytes.extend(next.encode().unwrap_or_default());
+    }
+    bytes
 }
 
 /// ubusd_proto_free_client: every object of the client goes, with all that entails.
