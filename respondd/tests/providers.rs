@@ -165,7 +165,7 @@ mod stand_in {
                 let spec = ObjectSpec::new("mesh_vpn").method(MethodSpec::new("status"));
                 let handler: Arc<dyn ubus_wire::Handler> =
                     Arc::new(move |req: &Request<'_>| match req.method {
-                        "status" => Ok(Some(table.clone())),
+                        "status" => Ok(Some(table.clone().into())),
                         _ => Err(StatusCode::MethodNotFound),
                     });
                 bus.add_object(spec, handler).await.expect("add object");

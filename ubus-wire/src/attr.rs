@@ -5,12 +5,19 @@ use crate::blob::{self, Writer};
 use crate::blobmsg::{self, Table};
 use crate::error::{Error, Result};
 
-/// A DATA payload: normally a blobmsg table body. libubus' monitor `add`/`remove` put plain ubus
-/// attributes there instead; such payloads are kept as raw bytes.
+/// A DATA payload: normally a blobmsg table body. `Raw` keeps bytes as they are: what libubus'
+/// monitor `add`/`remove` put there (plain ubus attributes), what a relay passes on unparsed
+/// ([`crate::Message::decode_routing`]), or a reply table encoded in advance.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Data {
     Table(Table),
     Raw(Vec<u8>),
+}
+
+impl From<Table> for Data {
+    fn from(table: Table) -> Self {
+        Data::Table(table)
+    }
 }
 
 /// One ubus attribute, typed by its id. MONITOR messages number their attributes differently, so
@@ -167,16 +174,18 @@ fn decode_data(payload: &[u8]) -> Result<Data> {
 
 fn decode_subscribers(payload: &[u8]) -> Result<Vec<u32>> {
     blob::attrs(payload)
-        .map(|child| child.and_then(|child| match (child.extended, child.id) {
-            (false, 0) => blobmsg::fixed::<4>(child.payload, "int32").map(u32::from_be_bytes),
-            _ => Err(Error::malformed(
-                "",
-                format!(
-                    "subscriber entry has id {}, expected a plain id 0",
-                    child.id
-                ),
-            )),
-        }))
+        .map(|child| {
+            child.and_then(|child| match (child.extended, child.id) {
+                (false, 0) => blobmsg::fixed::<4>(child.payload, "int32").map(u32::from_be_bytes),
+                _ => Err(Error::malformed(
+                    "",
+                    format!(
+                        "subscriber entry has id {}, expected a plain id 0",
+                        child.id
+                    ),
+                )),
+            })
+        })
         .collect()
 }
 

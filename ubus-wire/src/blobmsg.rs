@@ -12,6 +12,13 @@ pub const MAX_DEPTH: usize = 64;
 
 // ---- encoding ----
 
+/// A table body on its own, e.g. a reply encoded once and sent many times as [`crate::Data::Raw`].
+pub fn encode_table(table: &Table) -> Result<Vec<u8>> {
+    let mut w = Writer::new();
+    encode_table_body(&mut w, table)?;
+    Ok(w.into_bytes())
+}
+
 /// Appends the members of `table` as blobmsg attributes (a table body, as in DATA).
 pub fn encode_table_body(w: &mut Writer, table: &Table) -> Result<()> {
     table
@@ -164,9 +171,7 @@ mod tests {
     use super::*;
 
     fn encode(table: &Table) -> Vec<u8> {
-        let mut w = Writer::new();
-        encode_table_body(&mut w, table).unwrap();
-        w.into_bytes()
+        encode_table(table).unwrap()
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //!     .method(MethodSpec::new("status"))
 //!     .method(MethodSpec::new("set_loadbalancing").arg("enabled", BlobmsgType::Bool));
 //! let handler: Arc<dyn ubus_wire::Handler> = Arc::new(|req: &Request<'_>| match req.method {
-//!     "status" => Ok(Some(Table::new().with("state", "connected"))),
+//!     "status" => Ok(Some(Table::new().with("state", "connected").into())),
 //!     _ => Err(StatusCode::InvalidArgument),
 //! });
 //! loop {

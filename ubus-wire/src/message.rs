@@ -112,9 +112,7 @@ impl Message {
     /// not parse (and rebuild) every value of a large reply.
     pub fn decode_routing(bytes: &[u8]) -> Result<Message> {
         Message::decode_with(bytes, |raw| match (raw.extended, raw.id) {
-            (false, crate::attr::attr_id::DATA) => {
-                Ok(Attr::Data(Data::Raw(raw.payload.to_vec())))
-            }
+            (false, crate::attr::attr_id::DATA) => Ok(Attr::Data(Data::Raw(raw.payload.to_vec()))),
             _ => Attr::decode(raw),
         })
     }

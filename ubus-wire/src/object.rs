@@ -89,8 +89,9 @@ pub struct Request<'a> {
     pub group: Option<&'a str>,
 }
 
-/// What a method returns: an optional reply table, or the status of the failure.
-pub type MethodResult = Result<Option<Table>, StatusCode>;
+/// What a method returns: an optional reply (a table, or one encoded in advance with
+/// [`crate::blobmsg::encode_table`]), or the status of the failure.
+pub type MethodResult = Result<Option<Data>, StatusCode>;
 
 /// Answers the methods of a registered object. It runs on the connection's reader task, so it
 /// must not block: read shared state, hand work to the engine over a channel, and return.
@@ -152,14 +153,14 @@ pub fn invoke_replies(invoke: &Message, result: MethodResult) -> Vec<Message> {
     let object_id = invoke.obj_id().unwrap_or_default();
     let reply = |kind, attrs| Message::new(kind, invoke.seq, invoke.peer, attrs);
     let (data, status) = match result {
-        Ok(table) => (table, StatusCode::Ok),
+        Ok(data) => (data, StatusCode::Ok),
         Err(status) => (None, status),
     };
     let mut replies = Vec::with_capacity(2);
-    if let Some(table) = data {
+    if let Some(data) = data {
         replies.push(reply(
             MessageType::Data,
-            vec![Attr::ObjId(object_id), Attr::Data(Data::Table(table))],
+            vec![Attr::ObjId(object_id), Attr::Data(data)],
         ));
     }
     replies.push(reply(
@@ -187,7 +188,7 @@ mod tests {
     fn echo_object() -> ServedObject {
         ServedObject {
             spec: Arc::new(ObjectSpec::new("o").method(MethodSpec::new("echo"))),
-            handler: Arc::new(|r: &Request<'_>| Ok(Some(r.args.clone()))),
+            handler: Arc::new(|r: &Request<'_>| Ok(Some(r.args.clone().into()))),
             has_subscribers: false,
         }
     }
@@ -224,14 +225,14 @@ mod tests {
         );
         assert_eq!(
             answer(&invoke("echo", args, false), Some(&obj)),
-            Ok(Some(Table::new().with("x", 1)))
+            Ok(Some(Table::new().with("x", 1).into()))
         );
     }
 
     #[test]
     fn replies_copy_seq_and_peer_and_honour_no_reply() {
         let request = invoke("echo", Some(Data::Table(Table::new())), false);
-        let replies = invoke_replies(&request, Ok(Some(Table::new().with("ok", true))));
+        let replies = invoke_replies(&request, Ok(Some(Table::new().with("ok", true).into())));
         let kinds: Vec<_> = replies
             .iter()
             .map(|m| (m.kind, m.seq, m.peer, m.attrs[0].id(), m.attrs[1].id()))

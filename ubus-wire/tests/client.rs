@@ -194,8 +194,11 @@ async fn unanswered_calls_time_out_and_late_replies_are_ignored() {
 async fn our_object_is_served_while_our_own_call_waits() {
     let (bus, mut ubusd) = connected().await;
     let spec = ObjectSpec::new("echo").method(MethodSpec::new("echo"));
-    let handler =
-        Arc::new(|req: &Request<'_>| Ok(Some(req.args.clone().with("caller", req.caller as i64))));
+    let handler = Arc::new(|req: &Request<'_>| {
+        Ok(Some(
+            req.args.clone().with("caller", req.caller as i64).into(),
+        ))
+    });
     let register = tokio::spawn({
         let bus = bus.clone();
         async move { bus.add_object(spec, handler).await }

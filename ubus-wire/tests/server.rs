@@ -55,8 +55,8 @@ fn lab_status() -> Table {
 /// changes are forbidden.
 fn lab_handler(forbid: Arc<AtomicBool>) -> Arc<dyn Handler> {
     Arc::new(move |req: &Request<'_>| match req.method {
-        "status" => Ok(Some(lab_status())),
-        "reconnect" => Ok(Some(Table::new().with("accepted", true))),
+        "status" => Ok(Some(lab_status().into())),
+        "reconnect" => Ok(Some(Table::new().with("accepted", true).into())),
         "set_loadbalancing" => {
             let enabled = req
                 .args
@@ -66,7 +66,7 @@ fn lab_handler(forbid: Arc<AtomicBool>) -> Arc<dyn Handler> {
             if forbid.load(Ordering::SeqCst) {
                 return Err(StatusCode::PermissionDenied);
             }
-            Ok(Some(Table::new().with("enabled", enabled)))
+            Ok(Some(Table::new().with("enabled", enabled).into()))
         }
         _ => Err(StatusCode::NotSupported),
     })
