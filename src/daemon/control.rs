@@ -8,6 +8,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
 use super::status::Snapshot;
+use super::status_reply::StatusReply;
 use crate::config::{SECTION, keys::KEY_FILE_MODE, uci};
 use crate::engine::Command;
 use crate::error::Result;
@@ -26,6 +27,7 @@ pub enum Refusal {
 pub struct Control {
     root: Root,
     snapshot: watch::Sender<Snapshot>,
+    status: StatusReply,
     commands: mpsc::Sender<Command>,
 }
 
@@ -37,13 +39,14 @@ impl Control {
     ) -> Control {
         Control {
             root,
+            status: StatusReply::new(snapshot.subscribe()),
             snapshot,
             commands,
         }
     }
 
-    pub fn status(&self) -> ubus_wire::Table {
-        self.snapshot.borrow().render(Instant::now())
+    pub fn status(&self) -> Result<ubus_wire::Data, ubus_wire::Error> {
+        self.status.at(Instant::now())
     }
 
     /// Queues a reconnect; a reconnect already queued makes a second one redundant.

@@ -8,6 +8,7 @@ pub mod control;
 pub mod object;
 pub mod ports;
 pub mod status;
+mod status_reply;
 mod wan;
 mod wiring;
 

@@ -24,15 +24,18 @@ pub fn handler(
     control: Arc<Control>,
 ) -> impl Fn(&Request<'_>) -> MethodResult + Send + Sync + 'static {
     move |request| match request.method {
-        "status" => Ok(Some(control.status())),
+        "status" => control.status().map(Some).map_err(|e| {
+            log::error!("status does not encode as blobmsg: {e}");
+            StatusCode::UnknownError
+        }),
         "reconnect" => {
             control.reconnect();
-            Ok(Some(Table::new().with("accepted", true)))
+            Ok(Some(Table::new().with("accepted", true).into()))
         }
         "set_loadbalancing" => {
             let enabled = enabled_argument(request.args)?;
             match control.set_loadbalancing(enabled) {
-                Ok(decision) => Ok(Some(super::status::render_loadbalancing(&decision))),
+                Ok(decision) => Ok(Some(super::status::render_loadbalancing(&decision).into())),
                 Err(Refusal::SiteFixed) => Err(StatusCode::PermissionDenied),
                 Err(Refusal::Write(problem)) => {
                     log::error!("set_loadbalancing: {problem}");

@@ -2,9 +2,10 @@
 //! The engine writes a [`Snapshot`]; readers render it at once, so a status
 //! call never waits for the engine, a broker or a netlink call.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ubus_wire::{Table, Value};
 
@@ -134,36 +135,31 @@ impl Snapshot {
         }
     }
 
-    /// The `status` reply, members in the documented order. Times are seconds
-    /// relative to `now`; the private key is not part of a snapshot, so it
-    /// cannot leak here. Built as a blobmsg table directly: it is the hot path
-    /// of every status call.
-    pub fn render(&self, now: Instant) -> Table {
-        let ago = |t: Instant| now.saturating_duration_since(t).as_secs();
+    /// The `status` reply, members in the documented order. Times are whole
+    /// seconds read from `ages`; the private key is not part of a snapshot, so
+    /// it cannot leak here.
+    pub fn render(&self, ages: &Ages) -> Table {
         let checks = self.checks.iter().map(|(name, check)| {
             let check = Table::new()
                 .with("ok", check.ok)
-                .with("ago", ago(check.at))
+                .with("ago", ages.since(check.at))
                 .with("detail", check.detail.as_deref());
             (name.to_string(), Value::Table(check))
         });
-        let next_attempt_in = self
-            .next_attempt
-            .map(|t| t.saturating_duration_since(now).as_secs());
         Table::new()
             .with("state", self.state.as_str())
-            .with("since", ago(self.since))
+            .with("since", ages.since(self.since))
             .with("reason", self.reason.as_str())
             .with("enabled", self.enabled)
             .with("public_key", self.public_key.as_deref())
             .with("link_local", self.link_local.map(|a| a.to_string()))
             .with("vni", self.vni)
             .with("loadbalancing", render_loadbalancing(&self.loadbalancing))
-            .with("peer", self.peer.as_ref().map(|peer| peer.render(ago)))
+            .with("peer", self.peer.as_ref().map(|peer| peer.render(ages)))
             .with(
                 "health",
                 Table::new()
-                    .with("last_check", self.last_check.map(ago))
+                    .with("last_check", self.last_check.map(|t| ages.since(t)))
                     .with("checks", checks.collect::<Table>())
                     .with("consecutive_failures", self.consecutive_failures),
             )
@@ -181,21 +177,67 @@ impl Snapshot {
                     .with("broker_requests", self.broker_requests),
             )
             .with("last_error", self.last_error.as_deref())
-            .with("next_attempt_in", next_attempt_in)
+            .with("next_attempt_in", self.next_attempt.map(|t| ages.until(t)))
     }
 }
 
 impl Peer {
-    fn render(&self, ago: impl Fn(Instant) -> u64) -> Table {
+    fn render(&self, ages: &Ages) -> Table {
         Table::new()
             .with("source", self.source.as_str())
             .with("name", self.name.as_str())
             .with("public_key", self.public_key.as_str())
             .with("endpoint", self.endpoint.as_str())
             .with("link_address", self.link_address.to_string())
-            .with("latest_handshake", self.latest_handshake.map(ago))
+            .with(
+                "latest_handshake",
+                self.latest_handshake.map(|t| ages.since(t)),
+            )
             .with("rx_bytes", self.rx_bytes)
             .with("tx_bytes", self.tx_bytes)
+    }
+}
+
+/// Whole seconds between `now` and other instants, as `status` shows them,
+/// and the first instant at which one of the figures read so far would read
+/// differently: until then a rendered reply is still exact.
+pub struct Ages {
+    now: Instant,
+    changes_at: Cell<Option<Instant>>,
+}
+
+impl Ages {
+    pub fn new(now: Instant) -> Ages {
+        Ages {
+            now,
+            changes_at: Cell::new(None),
+        }
+    }
+
+    /// Seconds since `t` (0 if `t` is later); it reads one more from `t` + that + 1 s on.
+    pub fn since(&self, t: Instant) -> u64 {
+        let seconds = self.now.saturating_duration_since(t).as_secs();
+        self.changes_at(t + Duration::from_secs(seconds + 1));
+        seconds
+    }
+
+    /// Whole seconds until `t` (0 once it has passed); it reads one less from `t` - that on.
+    pub fn until(&self, t: Instant) -> u64 {
+        let seconds = t.saturating_duration_since(self.now).as_secs();
+        if seconds > 0 {
+            self.changes_at(t - Duration::from_secs(seconds));
+        }
+        seconds
+    }
+
+    /// Before this instant every figure read so far reads the same.
+    pub fn valid_until(&self) -> Option<Instant> {
+        self.changes_at.get()
+    }
+
+    fn changes_at(&self, at: Instant) {
+        let earliest = self.changes_at.get().map_or(at, |known| known.min(at));
+        self.changes_at.set(Some(earliest));
     }
 }
 
