@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::UnixStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::blobmsg::Table;
@@ -234,9 +234,10 @@ impl Bus {
         timeout: Duration,
     ) -> Result<Vec<Message>> {
         let shared = &*self.inner.shared;
-        let (replies_tx, mut replies) = mpsc::unbounded_channel();
+        let (done, outcome) = oneshot::channel();
         request.seq = shared.register(Pending {
-            replies: replies_tx,
+            done,
+            data: Vec::new(),
             registers,
         })?;
         let _forget = ForgetOnDrop {
@@ -244,19 +245,11 @@ impl Bus {
             seq: request.seq,
         };
         shared.send(&request)?;
-        let collect = async {
-            let mut data = Vec::new();
-            while let Some(reply) = replies.recv().await {
-                match reply.kind {
-                    MessageType::Status => return Ok((reply.status(), data)),
-                    _ => data.push(reply),
-                }
-            }
-            Err(shared.close_reason())
-        };
-        let (status, data) = tokio::time::timeout(timeout, collect)
+        // The sender goes without a word when the connection closes.
+        let (status, data) = tokio::time::timeout(timeout, outcome)
             .await
-            .map_err(|_| timeout_error(what, timeout))??;
+            .map_err(|_| timeout_error(what, timeout))?
+            .map_err(|_| shared.close_reason())?;
         match status.map(StatusCode::from_u32) {
             Some(StatusCode::Ok) => Ok(data),
             Some(status) => Err(Error::Status {

@@ -8,16 +8,20 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::io::BufReader;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::connection::{read_message, write_batch};
 use crate::error::{Error, Result, StatusCode};
 use crate::message::{Message, MessageType};
 use crate::object::{self, ServedObject};
 
-/// A request waiting for its STATUS.
+/// What a request got: the status code of its STATUS and the DATA before it.
+pub(crate) type Outcome = (Option<u32>, Vec<Message>);
+
+/// A request waiting for its STATUS; its DATA replies gather here until then.
 pub(crate) struct Pending {
-    pub replies: mpsc::UnboundedSender<Message>,
+    pub done: oneshot::Sender<Outcome>,
+    pub data: Vec<Message>,
     /// Set for ADD_OBJECT: the object is served from the moment ubusd names its id, so an
     /// INVOKE right behind the reply is not answered "not found".
     pub registers: Option<ServedObject>,
@@ -142,7 +146,7 @@ impl Shared {
     fn deliver_reply(&self, message: Message) {
         let mut guard = self.state();
         let state = &mut *guard;
-        let Some(pending) = state.pending.get(&message.seq) else {
+        let Some(pending) = state.pending.get_mut(&message.seq) else {
             log::debug!(
                 "ignoring ubus {:?} for unknown seq {}",
                 message.kind,
@@ -150,18 +154,18 @@ impl Shared {
             );
             return;
         };
-        let replies = pending.replies.clone();
-        if let (Some(object), Some(id), MessageType::Data) =
-            (&pending.registers, message.obj_id(), message.kind)
-        {
-            state.objects.insert(id, object.clone());
+        if message.kind == MessageType::Data {
+            if let (Some(object), Some(id)) = (&pending.registers, message.obj_id()) {
+                state.objects.insert(id, object.clone());
+            }
+            pending.data.push(message);
+            return;
         }
-        if message.kind == MessageType::Status {
-            state.pending.remove(&message.seq);
+        if let Some(pending) = state.pending.remove(&message.seq) {
+            drop(guard);
+            // The requester may have timed out and gone; that is fine.
+            let _ = pending.done.send((message.status(), pending.data));
         }
-        drop(guard);
-        // The requester may have timed out and gone; that is fine.
-        let _ = replies.send(message);
     }
 
     fn serve_invoke(&self, invoke: &Message) -> Result<()> {
