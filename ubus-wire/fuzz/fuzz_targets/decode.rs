@@ -1,5 +1,6 @@
-//! Arbitrary bytes into the message decoder: it must never panic, and whatever it accepts must
-//! re-encode to a form that decodes to the same bytes again.
+//! Arbitrary bytes into the message decoders: they must never panic, and whatever they accept
+//! must re-encode to a form that decodes to the same bytes again. What a relay's decode (DATA kept
+//! as bytes) accepts must survive being forwarded: re-encoded, it decodes to the same message.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,5 +11,10 @@ fuzz_target!(|data: &[u8]| {
         let once = message.encode().expect("a decoded message re-encodes");
         let again = Message::decode(&once).expect("our own encoding decodes");
         assert_eq!(again.encode().expect("re-encodes"), once, "re-encoding is not stable");
+    }
+    if let Ok(routed) = Message::decode_routing(data) {
+        let relayed = routed.encode().expect("a routed message re-encodes");
+        let again = Message::decode_routing(&relayed).expect("our own encoding decodes");
+        assert_eq!(again, routed, "relaying changed the message");
     }
 });
