@@ -67,7 +67,7 @@ pub fn copy(reg: &mut Registry, client: u32, message: &Message, sent: bool) {
         *seq = seq.wrapping_add(1);
         let copy = Message::new(MessageType::Monitor, *seq, 0, payload.clone());
         if let Some(c) = reg.clients.get(monitor) {
-            let _ = c.outbox.send(copy);
+            c.deliver(&copy);
         }
     }
 }

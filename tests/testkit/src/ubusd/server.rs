@@ -3,10 +3,9 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
-use ubus_wire::connection::{buffered, read_frame};
+use ubus_wire::connection::{buffered, read_frame, write_batch};
 use ubus_wire::{Message, MessageType};
 
 use super::handlers;
@@ -41,7 +40,7 @@ async fn serve_client(stream: UnixStream, shared: Shared) {
     let (user, group) = credentials(&stream);
     let (reader, mut writer) = stream.into_split();
     let mut reader = buffered(reader);
-    let (outbox, mut queue) = mpsc::unbounded_channel::<Message>();
+    let (outbox, mut queue) = mpsc::unbounded_channel();
     let id = {
         let mut reg = lock(&shared);
         let id = reg.new_id();
@@ -56,8 +55,8 @@ async fn serve_client(stream: UnixStream, shared: Shared) {
         id
     };
     let writer_task = tokio::spawn(async move {
-        while let Some(message) = queue.recv().await {
-            if writer.write_all(&drain(message, &mut queue)).await.is_err() {
+        while let Some(bytes) = queue.recv().await {
+            if write_batch(&mut writer, bytes, &mut queue).await.is_err() {
                 break;
             }
         }
@@ -75,17 +74,6 @@ async fn serve_client(stream: UnixStream, shared: Shared) {
     disconnect(&shared, id);
     // Dropping the outbox (in disconnect) lets the writer flush what is queued and stop.
     let _ = writer_task.await;
-}
-
-/// `first` and whatever else is queued, encoded for one write, as ubusd sends a client's
-/// backlog in one go. A message too big to encode is left out (the codec never builds one).
-fn drain(first: Message, queue: &mut mpsc::UnboundedReceiver<Message>) -> Vec<u8> {
-    let mut bytes = first.encode().unwrap_or_default();
-    while bytes.len() < 64 * 1024 {
-        let Ok(next) = queue.try_recv() else { break };
-        bytes.extend(next.encode().unwrap_or_default());
-    }
-    bytes
 }
 
 /// ubusd_proto_free_client: every object of the client goes, with all that entails.

@@ -17,11 +17,22 @@ pub const ACL_OBJECT: u32 = 2;
 pub const MONITOR_OBJECT: u32 = 3;
 
 pub struct Client {
-    pub outbox: UnboundedSender<Message>,
+    /// Encoded messages for the client's writer, which sends what has queued up in one write.
+    pub outbox: UnboundedSender<Vec<u8>>,
     pub user: String,
     pub group: String,
     /// Objects this client registered, oldest first.
     pub objects: Vec<u32>,
+}
+
+impl Client {
+    /// Queues a message; a client that is gone simply misses it. Our codec never builds a
+    /// message over the size limit from what it decoded, so encoding does not fail here.
+    pub fn deliver(&self, message: &Message) {
+        if let Ok(bytes) = message.encode() {
+            let _ = self.outbox.send(bytes);
+        }
+    }
 }
 
 pub struct Object {
@@ -87,7 +98,7 @@ impl Registry {
         }
         monitor::copy(self, client, &message, true);
         if let Some(c) = self.clients.get(&client) {
-            let _ = c.outbox.send(message);
+            c.deliver(&message);
         }
     }
 
