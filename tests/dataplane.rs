@@ -10,9 +10,8 @@ use std::time::Duration;
 use mesh_vpn_wg::dataplane::{Backend, DataPlane, GatewayPeer, LinkSpec, processes_spawned};
 use mesh_vpn_wg::error::Error;
 use mesh_vpn_wg::identity::PrivateKey;
-use testkit::netns::gateway::{
-    GATEWAY_OVERLAY, GATEWAY_PORT, GATEWAY_UNDERLAY, Gateway, VNI, http_get, ifindex, ping,
-};
+use testkit::netns::gateway::{GATEWAY_OVERLAY, Gateway, VNI, http_get, ifindex, ping};
+use testkit::netns::node::{assert_reference_state, firewall_rule_present};
 use testkit::netns::{Netns, child_pids, missing_prerequisite, run, sh, unique_suffix, wait_for};
 
 /// The tests share the process-wide spawn counter and child list: one at a time.
@@ -31,48 +30,6 @@ fn skip_reason() -> Option<String> {
         "ip6tables",
         "nft",
     ])
-}
-
-fn firewall_rule_present(wg: &str) -> bool {
-    let args = [
-        "-w", "-C", "INPUT", "-i", wg, "-p", "udp", "-m", "udp", "--dport", "8472", "-j", "ACCEPT",
-    ];
-    run("ip6tables", &args).status.success()
-}
-
-/// Everything the reference setup prescribes, checked with iproute2 and wg
-/// rather than with our own parser. Runs inside the node namespace.
-fn assert_reference_state(spec: &LinkSpec) {
-    let wg = spec.wg_interface.as_str();
-    let node_ll = spec.node_link_local();
-    let gw_ll = spec.gateway.link_address;
-    let wg_link = sh("ip", &["-d", "link", "show", wg]);
-    assert!(wg_link.contains("mtu 1476"), "wg mtu: {wg_link}");
-    assert!(wg_link.contains(",UP"), "wg up: {wg_link}");
-    let addresses = sh("ip", &["-6", "addr", "show", "dev", wg]);
-    assert!(
-        addresses.contains(&format!("inet6 {node_ll}/64 scope link nodad")),
-        "{addresses}"
-    );
-    let vxlan = sh("ip", &["-d", "link", "show", "mesh-vpn"]);
-    assert!(vxlan.contains("mtu 1406"), "vxlan mtu: {vxlan}");
-    let params = format!("vxlan id {VNI} remote {gw_ll} local {node_ll} dev {wg}");
-    assert!(vxlan.contains(&params), "want `{params}` in {vxlan}");
-    assert!(vxlan.contains("dstport 8472"), "{vxlan}");
-    assert_eq!(sh("wg", &["show", wg, "fwmark"]).trim(), "0x1");
-    let gw_key = &spec.gateway.public_key;
-    assert_eq!(sh("wg", &["show", wg, "peers"]).trim(), gw_key.as_str());
-    assert_eq!(
-        sh("wg", &["show", wg, "persistent-keepalive"]).trim(),
-        format!("{gw_key}\t25")
-    );
-    assert_eq!(
-        sh("wg", &["show", wg, "allowed-ips"]).trim(),
-        format!("{gw_key}\t{gw_ll}/128")
-    );
-    let endpoint = format!("{gw_key}\t[{GATEWAY_UNDERLAY}]:{GATEWAY_PORT}");
-    assert_eq!(sh("wg", &["show", wg, "endpoints"]).trim(), endpoint);
-    assert!(firewall_rule_present(wg), "ip6tables rule for {wg}");
 }
 
 /// Handshake, ping6 across WireGuard, ping6 across the VXLAN (full MTU),
@@ -195,7 +152,7 @@ fn node_data_plane_reaches_a_wgkex_style_gateway_and_repairs_itself() {
             !sh("ip", &["link", "show", "master", "br-stale"]).contains("mesh-vpn"),
             "stale mesh-vpn left the bridge"
         );
-        assert_reference_state(&spec);
+        assert_reference_state(&spec, VNI);
         assert_traffic(&mut dataplane, &spec);
 
         // Steady state: nothing changes, no process is started.
@@ -241,7 +198,7 @@ fn node_data_plane_reaches_a_wgkex_style_gateway_and_repairs_itself() {
                 "missing `{change}` in {report:?}"
             );
         }
-        assert_reference_state(&spec);
+        assert_reference_state(&spec, VNI);
         assert_traffic(&mut dataplane, &spec);
 
         // A firewall reload drops the rule: the health loop's check puts it back.
@@ -269,7 +226,7 @@ fn node_data_plane_reaches_a_wgkex_style_gateway_and_repairs_itself() {
             report.changes.contains(&format!("created {wg}")),
             "{report:?}"
         );
-        assert_reference_state(&spec);
+        assert_reference_state(&spec, VNI);
         assert_traffic(&mut dataplane, &spec);
 
         dataplane.teardown(&wg, "mesh-vpn").expect("teardown");

@@ -7,46 +7,17 @@ use std::time::Duration;
 
 use mesh_vpn_wg::dataplane::{DataPlane, LinkSpec};
 
-use super::gateway::{GATEWAY_MESH_ADDRESS, GATEWAY_PORT, GATEWAY_UNDERLAY, VNI};
+use super::gateway::{GATEWAY_MESH_ADDRESS, VNI};
 use testkit::netns::gateway::{http_get, ifindex, ping};
-use testkit::netns::{sh, succeeds, wait_for};
+use testkit::netns::{node, sh, wait_for};
 
-pub const VXLAN: &str = "mesh-vpn";
+pub use testkit::netns::node::{VXLAN, firewall_rule_present};
 
-/// The reference values (domain.md 1.2, 2): MTUs, address, VNI, port,
-/// fwmark, peer, allowed IP, keepalive, firewall rule.
+/// The reference values (domain.md 1.2, 2), on kernel WireGuard.
 pub fn assert_reference_state(spec: &LinkSpec) {
-    let wg = spec.wg_interface.as_str();
-    let (node_ll, gw_ll) = (spec.node_link_local(), spec.gateway.link_address);
-    let wg_link = sh("ip", &["-d", "link", "show", wg]);
-    assert!(wg_link.contains("mtu 1476"), "wg mtu: {wg_link}");
-    assert!(wg_link.contains(",UP"), "wg up: {wg_link}");
+    let wg_link = sh("ip", &["-d", "link", "show", &spec.wg_interface]);
     assert!(wg_link.contains("wireguard"), "kernel wireguard: {wg_link}");
-    let addresses = sh("ip", &["-6", "addr", "show", "dev", wg]);
-    assert!(
-        addresses.contains(&format!("inet6 {node_ll}/64 scope link nodad")),
-        "{addresses}"
-    );
-    assert_eq!(
-        addresses.matches("inet6").count(),
-        1,
-        "only one: {addresses}"
-    );
-    let vxlan = sh("ip", &["-d", "link", "show", VXLAN]);
-    assert!(vxlan.contains("mtu 1406"), "vxlan mtu: {vxlan}");
-    let params = format!("vxlan id {VNI} remote {gw_ll} local {node_ll} dev {wg}");
-    assert!(vxlan.contains(&params), "want `{params}` in {vxlan}");
-    assert!(vxlan.contains("dstport 8472"), "{vxlan}");
-    assert_eq!(sh("wg", &["show", wg, "fwmark"]).trim(), "0x1");
-    let gw_key = &spec.gateway.public_key;
-    assert_eq!(sh("wg", &["show", wg, "peers"]).trim(), gw_key.as_str());
-    let keepalive = sh("wg", &["show", wg, "persistent-keepalive"]);
-    assert_eq!(keepalive.trim(), format!("{gw_key}\t25"));
-    let allowed = sh("wg", &["show", wg, "allowed-ips"]);
-    assert_eq!(allowed.trim(), format!("{gw_key}\t{gw_ll}/128"));
-    let endpoint = format!("{gw_key}\t[{GATEWAY_UNDERLAY}]:{GATEWAY_PORT}");
-    assert_eq!(sh("wg", &["show", wg, "endpoints"]).trim(), endpoint);
-    assert!(firewall_rule_present(wg), "ip6tables rule for {wg}");
+    node::assert_reference_state(spec, VNI);
 }
 
 /// The same values as the kernel reports them to our own netlink parsers
@@ -78,13 +49,6 @@ pub fn assert_inspection_matches(dataplane: &mut DataPlane, spec: &LinkSpec) {
     assert_eq!(peer.endpoint, Some(spec.gateway.endpoint));
     let allowed = (std::net::IpAddr::V6(spec.gateway.link_address), 128);
     assert_eq!(peer.allowed_ips, [allowed]);
-}
-
-pub fn firewall_rule_present(wg: &str) -> bool {
-    let args = [
-        "-w", "-C", "INPUT", "-i", wg, "-p", "udp", "-m", "udp", "--dport", "8472", "-j", "ACCEPT",
-    ];
-    succeeds("ip6tables", &args)
 }
 
 /// batman-adv's throughput override of `hardif` in Mbit/s, as batctl reads it.

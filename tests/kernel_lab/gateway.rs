@@ -5,17 +5,15 @@
 //! a remote, made the first ping across bat0 fail in about half the lab runs;
 //! the namespace and process plumbing is testkit's.)
 
-use std::io::{Read, Write};
-use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener};
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{JoinHandle, sleep};
-use std::time::Duration;
+use std::thread::JoinHandle;
 
 use mesh_vpn_wg::dataplane::GatewayPeer;
 use mesh_vpn_wg::identity::{PrivateKey, link_local};
 
-use testkit::netns::gateway::{create_bat0, ifindex};
+use testkit::netns::gateway::{create_bat0, ifindex, serve_http_ok};
 use testkit::netns::{Netns, sh};
 
 pub const VNI: u32 = 3_773_516;
@@ -138,24 +136,9 @@ impl Gateway {
     /// Answers every HTTP request with 200 on [link address%wg-gw]:80, as the
     /// gateways' web server does for the health check.
     fn serve_http(&self) -> JoinHandle<()> {
-        let stop = self.http_stop.clone();
         let address = self.link_address;
-        self.ns.thread(move || {
-            let bind = SocketAddrV6::new(address, 80, 0, ifindex(GATEWAY_WG));
-            let listener = TcpListener::bind(bind).expect("bind gateway http");
-            listener.set_nonblocking(true).expect("nonblocking");
-            while !stop.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((mut stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        let mut request = [0u8; 512];
-                        let _ = stream.read(&mut request);
-                        let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                    }
-                    Err(_) => sleep(Duration::from_millis(20)),
-                }
-            }
-        })
+        let bind = move || SocketAddrV6::new(address, 80, 0, ifindex(GATEWAY_WG)).into();
+        serve_http_ok(&self.ns, self.http_stop.clone(), bind)
     }
 
     pub fn peer(&self) -> GatewayPeer {

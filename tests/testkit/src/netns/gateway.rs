@@ -249,22 +249,8 @@ impl Gateway {
     /// Answers every HTTP request with 200, as the gateways' web server does
     /// for checkuplink's health check.
     fn serve_http(&self) -> JoinHandle<()> {
-        let stop = self.http_stop.clone();
-        self.ns.thread(move || {
-            let listener = TcpListener::bind("[::]:80").expect("bind gateway http");
-            listener.set_nonblocking(true).expect("nonblocking");
-            while !stop.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((mut stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        let mut request = [0u8; 512];
-                        let _ = stream.read(&mut request);
-                        let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                    }
-                    Err(_) => sleep(Duration::from_millis(20)),
-                }
-            }
-        })
+        let any = || SocketAddr::from((Ipv6Addr::UNSPECIFIED, 80));
+        serve_http_ok(&self.ns, self.http_stop.clone(), any)
     }
 
     pub fn peer(&self) -> GatewayPeer {
@@ -318,6 +304,31 @@ pub fn http_get(target: SocketAddrV6) -> String {
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     answer
+}
+
+/// A gateway's web server for the health check's HTTP probe: answers every
+/// request with 200 "ok" until `stop`. `bind` runs inside the namespace, so
+/// it may look up interface indexes there.
+pub fn serve_http_ok(
+    ns: &Netns,
+    stop: Arc<AtomicBool>,
+    bind: impl FnOnce() -> SocketAddr + Send + 'static,
+) -> JoinHandle<()> {
+    ns.thread(move || {
+        let listener = TcpListener::bind(bind()).expect("bind gateway http");
+        listener.set_nonblocking(true).expect("nonblocking");
+        while !stop.load(Ordering::Relaxed) {
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    let _ = stream.set_nonblocking(false);
+                    let mut request = [0u8; 512];
+                    let _ = stream.read(&mut request);
+                    let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
+                Err(_) => sleep(Duration::from_millis(20)),
+            }
+        }
+    })
 }
 
 pub fn ifindex(name: &str) -> u32 {

@@ -4,6 +4,7 @@
 //! data-plane and WAN tests, the uplink test and the demo.
 
 pub mod gateway;
+pub mod node;
 
 use std::collections::BTreeSet;
 use std::fs::File;
