@@ -47,6 +47,9 @@ impl TlsRoots {
         }
     }
 
+    /// Built for each exchange, on purpose: exchanges come only with a
+    /// reconnect, and a cached store would keep every parsed root resident on
+    /// routers that have a few MB of RAM to spare.
     pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, BrokerError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
