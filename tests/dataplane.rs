@@ -123,7 +123,7 @@ fn leave_stale_links(node: &Netns, wg: &str) {
 fn node_data_plane_reaches_a_wgkex_style_gateway_and_repairs_itself() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(reason) = skip_reason() {
-        eprintln!("SKIP: {reason}");
+        testkit::skip(&reason);
         return;
     }
     let node = Netns::new("dpnode");
@@ -264,7 +264,7 @@ fn node_data_plane_reaches_a_wgkex_style_gateway_and_repairs_itself() {
 fn firewall4_hosts_get_an_nft_rule() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(reason) = skip_reason() {
-        eprintln!("SKIP: {reason}");
+        testkit::skip(&reason);
         return;
     }
     let node = Netns::new("dpfw4");
@@ -315,7 +315,7 @@ fn firewall4_hosts_get_an_nft_rule() {
 fn failures_say_what_on_which_interface() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(reason) = missing_prerequisite(&["ip"]) {
-        eprintln!("SKIP: {reason}");
+        testkit::skip(&reason);
         return;
     }
     let node = Netns::new("dperr");
@@ -350,7 +350,7 @@ fn failures_say_what_on_which_interface() {
 
         // This host has no kernel WireGuard module (skip the check where it has).
         if std::path::Path::new("/sys/module/wireguard").exists() {
-            eprintln!("SKIP: kernel WireGuard present, its failure path is not testable here");
+            testkit::skip("kernel WireGuard present, its failure path is not testable here");
             return;
         }
         let kernel = DataPlane::new(Backend::Kernel).apply(&spec);

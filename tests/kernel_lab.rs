@@ -98,7 +98,7 @@ fn assert_teardown_leaves_nothing(dataplane: &mut DataPlane) {
 #[test]
 fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
     if !in_kernel_lab() {
-        eprintln!("SKIP: runs inside the kernel lab (scripts/kernel-lab.sh --test)");
+        testkit::skip("runs inside the kernel lab (scripts/kernel-lab.sh --test)");
         return;
     }
     let mut clock = Instant::now();

@@ -24,7 +24,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 fn site(options: impl FnOnce(&mut SiteOptions)) -> Option<(Site, StatusReader)> {
     if let Some(reason) = missing_tools() {
-        eprintln!("SKIP: {reason}");
+        testkit::skip(&reason);
         return None;
     }
     let mut opts = SiteOptions::new(BIN);

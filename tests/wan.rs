@@ -17,7 +17,7 @@ fn routes_in(ns: &Netns) -> WanRoutes {
 
 fn setup() -> Option<Netns> {
     if let Some(reason) = missing_prerequisite(&["ip"]) {
-        eprintln!("SKIP: {reason}");
+        testkit::skip(&reason);
         return None;
     }
     let ns = Netns::new("mvwan");

@@ -127,7 +127,7 @@ fn a_connected_gateway_is_established_once_for_yanic_and_the_status_page() {
 
 fn start_daemon(enabled: bool) -> Option<(std::path::PathBuf, tempfile::TempDir, Daemon)> {
     if !common::can_isolate() {
-        eprintln!("SKIP: the live daemon needs root for its own network namespace");
+        testkit::skip("the live daemon needs root for its own network namespace");
         return None;
     }
     let binary = daemon_binary()?;

@@ -189,7 +189,9 @@ mod tests {
             Ok(socket) => assert_eq!(socket2::SockRef::from(&socket).mark().unwrap(), 1),
             Err(e @ BrokerError::Mark { .. }) => {
                 assert!(e.to_string().contains("needs CAP_NET_ADMIN"), "{e}");
-                eprintln!("SKIP: not allowed to set SO_MARK here ({e})");
+                // Straight to stderr: libtest swallows eprintln! of a passing test.
+                let skip = format!("SKIP fwmark: not allowed to set SO_MARK here ({e})\n");
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), skip.as_bytes());
             }
             Err(e) => panic!("{e}"),
         }

@@ -18,7 +18,7 @@ async fn ipv6_loopback_works() {
     let test_broker = match TestBroker::start(bind, true, Config::default()).await {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("SKIP: no IPv6 loopback here ({e})");
+            testkit::skip(&format!("no IPv6 loopback here ({e})"));
             return;
         }
     };
@@ -147,7 +147,9 @@ async fn a_hanging_connect_hits_the_connect_timeout() {
                 "{source}"
             );
         }
-        other => eprintln!("SKIP: this kernel answered the queued connect ({other:?})"),
+        other => testkit::skip(&format!(
+            "this kernel answered the queued connect ({other:?})"
+        )),
     }
 }
 
@@ -164,7 +166,7 @@ async fn fwmark_is_set_on_the_socket_and_loopback_still_works() {
         Err(BrokerError::Mark { source, .. })
             if source.kind() == std::io::ErrorKind::PermissionDenied =>
         {
-            eprintln!("SKIP: setting SO_MARK needs CAP_NET_ADMIN ({source})");
+            testkit::skip(&format!("setting SO_MARK needs CAP_NET_ADMIN ({source})"));
         }
         Err(e) => panic!("marked exchange failed: {e}"),
     }

@@ -39,8 +39,8 @@ impl Daemon {
     /// is not possible (not root).
     pub fn start(tree: Tree) -> Option<Daemon> {
         if !can_isolate() {
-            eprintln!(
-                "SKIP: the daemon tests need root to give the daemon its own network namespace"
+            testkit::skip(
+                "the daemon tests need root to give the daemon its own network namespace",
             );
             return None;
         }

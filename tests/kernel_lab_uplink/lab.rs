@@ -41,7 +41,7 @@ impl Lab {
     /// visible SKIP line) outside the kernel lab.
     pub fn start(options: impl FnOnce(&mut SiteOptions)) -> Option<Lab> {
         if let Some(reason) = skip_reason() {
-            eprintln!("SKIP: {reason}");
+            testkit::skip(&reason);
             return None;
         }
         load_modules(&MODULES);

@@ -141,7 +141,7 @@ pub fn daemon_binary() -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    eprintln!("SKIP: no {DAEMON} binary in {}", build_dir().display());
+    testkit::skip(&format!("no {DAEMON} binary in {}", build_dir().display()));
     None
 }
 
