@@ -201,7 +201,7 @@ mod tests {
         assert!(raw(RTM_NEWADDR, vec![0; 5]).ipv6_address().is_none());
         // A header with a garbage attribute tail still yields the header.
         let mut bytes = vec![0u8; IFINFOMSG_LEN];
-        bytes[4] = 7;
+        bytes[4..8].copy_from_slice(&7i32.to_ne_bytes()); // ifi_index, host order
         bytes.extend_from_slice(&[0xff, 0xff, 0x03, 0x00, 1]);
         let link = raw(RTM_NEWLINK, bytes).link().expect("header parses");
         assert_eq!((link.index, link.name.as_str()), (7, ""));

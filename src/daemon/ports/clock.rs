@@ -155,19 +155,25 @@ fn to_ntp(time: SystemTime) -> [u8; 8] {
 }
 
 /// The kernel's view: a running NTP daemon (sysntpd) clears STA_UNSYNC.
+/// `adjtimex` is the call glibc and musl both have (`ntp_adjtime` is glibc's
+/// alias only); with `modes = 0` it only reads.
 fn kernel_clock_synced() -> bool {
-    // SAFETY: ntp_adjtime with modes = 0 only reads the kernel's state into `tx`.
+    // SAFETY: a zeroed timex is a valid read-only request (modes = 0).
     let mut tx: libc::timex = unsafe { std::mem::zeroed() };
-    let state = unsafe { libc::ntp_adjtime(&mut tx) };
+    let state = unsafe { libc::adjtimex(&mut tx) };
     state >= 0 && state != libc::TIME_ERROR
 }
 
+/// Steps the clock. On 32-bit musl the libc crate binds the time32 ABI
+/// that musl keeps for compatibility (`time_t` is 32 bits there), so a
+/// time past 2038-01-19 cannot be expressed: it is refused with an error
+/// instead of wrapping to 1901, which would break every handshake.
 fn set_clock(time: SystemTime) -> Result<(), String> {
     let since = time
         .duration_since(UNIX_EPOCH)
         .map_err(|_| "time before 1970")?;
     let spec = libc::timespec {
-        tv_sec: since.as_secs() as libc::time_t,
+        tv_sec: seconds_as_time_t(since.as_secs())?,
         tv_nsec: since.subsec_nanos() as _,
     };
     // SAFETY: `spec` is a valid timespec for the duration of the call.
@@ -178,6 +184,16 @@ fn set_clock(time: SystemTime) -> Result<(), String> {
             std::io::Error::last_os_error()
         )),
     }
+}
+
+#[allow(deprecated)] // musl's time_t is deprecated in the libc crate: it changes width with musl 1.2
+fn seconds_as_time_t(seconds: u64) -> Result<libc::time_t, String> {
+    libc::time_t::try_from(seconds).map_err(|_| {
+        format!(
+            "time {seconds} s after 1970 does not fit this C library's {}-bit time_t",
+            8 * std::mem::size_of::<libc::time_t>()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -249,5 +265,15 @@ mod tests {
             .unwrap_or_else(|e| e.duration());
         assert!(off < Duration::from_secs(1));
         answer.await.unwrap();
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn times_past_the_c_librarys_time_t_are_refused_not_wrapped() {
+        let largest = libc::time_t::MAX as u64;
+        assert_eq!(seconds_as_time_t(1_800_000_000).unwrap(), 1_800_000_000);
+        assert_eq!(seconds_as_time_t(largest).unwrap() as u64, largest);
+        let error = seconds_as_time_t(largest + 1).unwrap_err();
+        assert!(error.contains("does not fit"), "{error}");
     }
 }
