@@ -74,6 +74,11 @@ fn identity_interfaces_and_broker_of_a_single_domain_node() {
         out["broker"]["v2_url"],
         "https://broker.example.net/api/v2/wg/key/exchange"
     );
+    let ca_bundle = out["broker"]["ca_bundle"].as_str().unwrap_or_default();
+    assert!(
+        ca_bundle.contains("etc/ssl/certs/ca-certificates.crt") && ca_bundle.contains("ca-bundle"),
+        "an https broker without the image's CA bundle is named: {ca_bundle}"
+    );
     assert_eq!(out["enabled"], true);
     assert_eq!(out["ntp_servers"], json!(["ntp.example.net"]));
 }

@@ -197,7 +197,7 @@ mod tests {
             url: BrokerUrl::parse(url).unwrap(),
             headers: NodeHeaders::default(),
             fwmark: 0,
-            roots: TlsRoots::Bundled,
+            roots: TlsRoots::Custom(Vec::new()),
             timeouts: Timeouts::default(),
         };
         assert_eq!(broker("broker.ffmuc.net").host_header(), "broker.ffmuc.net");

@@ -7,7 +7,7 @@ use std::net::Ipv6Addr;
 
 use serde::Serialize;
 
-use crate::broker::{Api, BrokerUrl};
+use crate::broker::{Api, BrokerUrl, TlsRoots};
 use crate::config::{Domain, HealthTunables, KeyState, NodeConfig, SitePeer};
 use crate::error::{Error, Result};
 use crate::identity;
@@ -49,6 +49,8 @@ pub struct Broker {
     pub v2_url: String,
     /// The API the daemon calls first.
     pub first_api: &'static str,
+    /// For an https broker: the CA bundle the certificate is checked against.
+    pub ca_bundle: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -99,6 +101,7 @@ pub fn explain(root: &Root) -> Result<Explanation> {
             } else {
                 "v1"
             },
+            ca_bundle: broker_url.tls.then(|| TlsRoots::system(root).describe()),
         },
         peers: site.peers.clone(),
         mtu: Mtu {
@@ -163,6 +166,9 @@ impl Explanation {
         );
         let _ = writeln!(out, "  v1            {}", self.broker.v1_url);
         let _ = writeln!(out, "  v2            {}", self.broker.v2_url);
+        if let Some(bundle) = &self.broker.ca_bundle {
+            let _ = writeln!(out, "  CA bundle     {bundle}");
+        }
         let _ = writeln!(out, "site peers      {}", self.peers.len());
         for peer in &self.peers {
             let _ = writeln!(
