@@ -22,5 +22,6 @@ pub mod identity;
 pub mod link;
 pub mod loadbalancing;
 pub mod logging;
+pub mod quote;
 pub mod resolve;
 pub mod root;
