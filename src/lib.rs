@@ -18,6 +18,8 @@ pub mod dataplane;
 pub mod endpoint;
 pub mod engine;
 pub mod error;
+#[cfg(test)]
+mod hostile_text;
 pub mod identity;
 pub mod link;
 pub mod loadbalancing;

@@ -8,8 +8,8 @@
 mod connect;
 mod error;
 mod headers;
-mod http;
-mod reply;
+pub(crate) mod http;
+pub(crate) mod reply;
 mod tls;
 mod url;
 

@@ -58,7 +58,7 @@ pub fn handler(
 /// Anything else, or nothing, is INVALID_ARGUMENT, with the reason (the
 /// caller's value quoted) for the log. Other keys (uhttpd's
 /// `ubus_rpc_session`) are ignored.
-fn enabled_argument(args: &Table) -> Result<bool, String> {
+pub(crate) fn enabled_argument(args: &Table) -> Result<bool, String> {
     match args.get("enabled") {
         Some(Value::Bool(b)) => Ok(*b),
         Some(v) => match v.as_i64() {
