@@ -231,9 +231,9 @@ fn find_domain(root: &Root, configured: Option<&str>) -> Result<Option<Domain>> 
     let file = dir.join(format!("{name}.json"));
     let target = std::fs::canonicalize(&file).map_err(|_| {
         uci_error(format!(
-            "core.domain {} has no domain file {}",
+            "core.domain {} has no domain file in {}",
             quote(name),
-            file.display()
+            dir.display()
         ))
     })?;
     Ok(Some(Domain {
