@@ -68,6 +68,7 @@ pub enum BrokerError {
     #[error("cannot set up TLS: {0}")]
     TlsSetup(String),
 
+    /// `problem` quotes the TLS library's message.
     #[error("TLS with {addr} failed: {problem}")]
     Tls { addr: SocketAddr, problem: String },
 
