@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::quote::quote;
 use crate::root::Root;
 
 pub const USAGE: &str = "\
@@ -139,14 +140,15 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Invoc
                 Some("off") => false,
                 Some(other) => {
                     return Err(Error::Usage(format!(
-                        "loadbalancing takes 'on' or 'off', not '{other}'"
+                        "loadbalancing takes 'on' or 'off', not {}",
+                        quote(other)
                     )));
                 }
                 None => return Err(Error::Usage("loadbalancing needs 'on' or 'off'".into())),
             },
         },
         "" => return Err(Error::Usage("no command given".into())),
-        other => return Err(Error::Usage(format!("unknown command '{other}'"))),
+        other => return Err(Error::Usage(format!("unknown command {}", quote(other)))),
     };
     Ok(Invocation {
         root,
@@ -162,7 +164,8 @@ fn parse_fwmark(text: &str) -> Result<u32> {
     };
     parsed.map_err(|_| {
         Error::Usage(format!(
-            "--fwmark '{text}' is not a number (decimal or 0x hex)"
+            "--fwmark {} is not a number (decimal or 0x hex)",
+            quote(text)
         ))
     })
 }

@@ -5,6 +5,8 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 
+use crate::quote::quote;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Host {
     Name(String),
@@ -19,7 +21,7 @@ impl Host {
             return inner
                 .parse::<Ipv6Addr>()
                 .map(|ip| Host::Ip(IpAddr::V6(ip)))
-                .map_err(|_| format!("'{text}' is not an IPv6 literal"));
+                .map_err(|_| format!("{} is not an IPv6 literal", quote(text)));
         }
         if let Ok(ip) = text.parse::<IpAddr>() {
             return Ok(Host::Ip(ip));
@@ -27,7 +29,10 @@ impl Host {
         if is_host_name(text) {
             Ok(Host::Name(text.to_ascii_lowercase()))
         } else {
-            Err(format!("'{text}' is neither a host name nor an IP address"))
+            Err(format!(
+                "{} is neither a host name nor an IP address",
+                quote(text)
+            ))
         }
     }
 }
@@ -72,15 +77,16 @@ impl Endpoint {
     pub fn parse(text: &str) -> Result<Endpoint, String> {
         let (host, port) = text
             .rsplit_once(':')
-            .ok_or_else(|| format!("'{text}' has no ':port'"))?;
+            .ok_or_else(|| format!("{} has no ':port'", quote(text)))?;
         if host.contains(':') && !host.starts_with('[') {
             return Err(format!(
-                "'{text}': an IPv6 address needs brackets, as in [2001:db8::1]:port"
+                "{}: an IPv6 address needs brackets, as in [2001:db8::1]:port",
+                quote(text)
             ));
         }
         Ok(Endpoint {
             host: Host::parse(host)?,
-            port: parse_port(port).map_err(|e| format!("'{text}': {e}"))?,
+            port: parse_port(port).map_err(|e| format!("{}: {e}", quote(text)))?,
         })
     }
 }
@@ -101,9 +107,15 @@ impl serde::Serialize for Endpoint {
 /// A UDP/TCP port 1..=65535 written in decimal.
 pub fn parse_port(text: &str) -> Result<u16, String> {
     match text.parse::<u16>() {
-        Ok(0) | Err(_) => Err(format!("port '{text}' is not a number from 1 to 65535")),
+        Ok(0) | Err(_) => Err(format!(
+            "port {} is not a number from 1 to 65535",
+            quote(text)
+        )),
         Ok(port) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(port),
-        Ok(_) => Err(format!("port '{text}' is not a plain decimal number")),
+        Ok(_) => Err(format!(
+            "port {} is not a plain decimal number",
+            quote(text)
+        )),
     }
 }
 

@@ -39,8 +39,9 @@ pub enum Error {
         problem: crate::broker::BrokerError,
     },
 
-    /// A host name could not be turned into a usable address.
-    #[error("resolving {host}: {problem}")]
+    /// A host name could not be turned into a usable address; `problem`
+    /// quotes the resolver's message.
+    #[error("resolving {}: {problem}", crate::quote::quote(host))]
     Resolve { host: String, problem: String },
 
     /// Talking to ubusd or the daemon through it failed.

@@ -18,9 +18,12 @@ pub mod dataplane;
 pub mod endpoint;
 pub mod engine;
 pub mod error;
+#[cfg(test)]
+mod hostile_text;
 pub mod identity;
 pub mod link;
 pub mod loadbalancing;
 pub mod logging;
+pub mod quote;
 pub mod resolve;
 pub mod root;

@@ -49,18 +49,18 @@ impl Log for Logger {
         if !self.enabled(record.metadata()) {
             return;
         }
+        // Call sites quote outside text; this keeps a line one line even
+        // where one did not (a system error message, say).
+        let message = record.args().to_string();
+        let message = crate::quote::one_line(&message);
         match &self.target {
-            Target::Stderr => eprintln!(
-                "{}: {}",
-                record.level().as_str().to_lowercase(),
-                record.args()
-            ),
+            Target::Stderr => eprintln!("{}: {message}", record.level().as_str().to_lowercase()),
             Target::Syslog { socket, path } => {
                 let line = rfc3164(
                     record.level(),
                     SystemTime::now(),
                     std::process::id(),
-                    &record.args().to_string(),
+                    &message,
                 );
                 // logd being restarted must not stop the daemon; the line is lost.
                 let _ = socket.send_to(line.as_bytes(), path);
@@ -163,6 +163,12 @@ mod tests {
         );
         logger.log(
             &Record::builder()
+                .level(Level::Warn)
+                .args(format_args!("forged?\n<30>x\0y"))
+                .build(),
+        );
+        logger.log(
+            &Record::builder()
                 .level(Level::Debug)
                 .args(format_args!("dropped"))
                 .build(),
@@ -174,6 +180,9 @@ mod tests {
             got.starts_with("<30>") && got.ends_with("]: hello"),
             "{got}"
         );
+        let n = server.recv(&mut buf).unwrap();
+        let got = std::str::from_utf8(&buf[..n]).unwrap();
+        assert!(got.ends_with("]: forged?\\n<30>x\\0y"), "{got}");
         server.set_nonblocking(true).unwrap();
         assert!(
             server.recv(&mut buf).is_err(),

@@ -4,16 +4,18 @@ use mesh_vpn_wg::cli::{self, Command, USAGE};
 use mesh_vpn_wg::commands::{self, client};
 use mesh_vpn_wg::daemon;
 use mesh_vpn_wg::error::{Error, Result};
+use mesh_vpn_wg::quote::one_line;
 
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
+        // One line each, as in the log: the terminal gets no raw control characters.
         Err(Error::Usage(problem)) => {
-            eprintln!("mesh-vpn-wg: {problem}\n\n{USAGE}");
+            eprintln!("mesh-vpn-wg: {}\n\n{USAGE}", one_line(&problem));
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("mesh-vpn-wg: {e}");
+            eprintln!("mesh-vpn-wg: {}", one_line(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

@@ -38,9 +38,10 @@ pub async fn resolve(host: &Host, port: u16, prefer: Family) -> Result<Vec<Socke
         Host::Ip(ip) => vec![*ip],
         Host::Name(name) => tokio::net::lookup_host((name.as_str(), port))
             .await
+            // The resolver's own words, quoted: a libc may echo what it was sent.
             .map_err(|e| Error::Resolve {
                 host: name.clone(),
-                problem: e.to_string(),
+                problem: crate::quote::quote(e.to_string()),
             })?
             .map(|sa| sa.ip())
             .collect(),

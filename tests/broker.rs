@@ -3,6 +3,7 @@
 
 mod broker {
     pub mod failures;
+    pub mod hostile;
     pub mod transport;
 }
 
@@ -30,10 +31,15 @@ pub fn client(url: &str, test_broker: &TestBroker) -> Broker {
         headers: NodeHeaders::default(),
         fwmark: 0,
         roots,
-        timeouts: Timeouts {
-            connect: Duration::from_secs(2),
-            total: Duration::from_secs(5),
-        },
+        timeouts: client_timeouts(),
+    }
+}
+
+/// Short timeouts, so a test of a failure does not wait for the real ones.
+pub fn client_timeouts() -> Timeouts {
+    Timeouts {
+        connect: Duration::from_secs(2),
+        total: Duration::from_secs(5),
     }
 }
 

@@ -87,9 +87,11 @@ impl Dial<'_> {
         let handshake = tokio_rustls::TlsConnector::from(config.clone()).connect(name, tcp);
         match self.within_deadline(Phase::TlsHandshake, handshake).await? {
             Ok(stream) => Ok(Box::new(stream)),
+            // Quoted: rustls lists the names of the peer's certificate, which
+            // whoever answers chooses, as many as they like.
             Err(e) => Err(BrokerError::Tls {
                 addr,
-                problem: e.to_string(),
+                problem: crate::quote::quote(e.to_string()),
             }),
         }
     }

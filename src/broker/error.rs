@@ -68,6 +68,7 @@ pub enum BrokerError {
     #[error("cannot set up TLS: {0}")]
     TlsSetup(String),
 
+    /// `problem` quotes the TLS library's message.
     #[error("TLS with {addr} failed: {problem}")]
     Tls { addr: SocketAddr, problem: String },
 
@@ -85,10 +86,12 @@ pub enum BrokerError {
     #[error("the reply is larger than the {} KiB limit", limit / 1024)]
     TooLarge { limit: usize },
 
-    /// The broker answered with an error status (4xx/5xx) and said why.
+    /// The broker answered with an error status (3xx/4xx/5xx) and said why;
+    /// `message` quotes the broker's text (see [`crate::quote`]).
     #[error("HTTP {status}: {message}")]
     Http { status: u16, message: String },
 
+    /// `excerpt` is the start of the body, already quoted.
     #[error("HTTP {status}: the reply is not JSON: {excerpt}")]
     NotJson { status: u16, excerpt: String },
 
@@ -104,17 +107,4 @@ impl BrokerError {
             problem: problem.into(),
         }
     }
-}
-
-/// The first `max` characters of `text`, quoted and escaped so a log line
-/// stays one line whatever the broker sent.
-pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let short: String = text.chars().take(max).collect();
-    let more = if text.chars().count() > max {
-        "…"
-    } else {
-        ""
-    };
-    format!("{short:?}{more}")
 }

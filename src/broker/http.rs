@@ -7,6 +7,7 @@ use tokio::io::{
 };
 
 use super::error::{BrokerError, Phase};
+use crate::quote::quote;
 
 /// A wgkex reply is under 300 bytes; anything near this is not a broker.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -40,7 +41,27 @@ impl Request<'_> {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
+    /// The `Location` header of a redirect, as sent.
+    pub location: Option<String>,
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A redirect is an error: the node talks to the broker the site names,
+    /// never to one a reply (or whoever is between) points it to.
+    pub fn refuse_redirect(&self) -> Result<(), BrokerError> {
+        if !(300..400).contains(&self.status) {
+            return Ok(());
+        }
+        let to = match &self.location {
+            Some(location) => format!(" to {}", quote(location)),
+            None => String::new(),
+        };
+        Err(BrokerError::Protocol(format!(
+            "HTTP {} redirects{to}; redirects are not followed (the site's broker URL must name the broker itself)",
+            self.status
+        )))
+    }
 }
 
 pub async fn send<S: AsyncWrite + Unpin>(
@@ -70,13 +91,18 @@ pub async fn receive<S: AsyncRead + Unpin>(stream: S) -> Result<Response, Broker
         read_chunked(&mut reader).await?
     } else if let Some(length) = header("Content-Length") {
         let length: usize = length.parse().map_err(|_| {
-            BrokerError::Protocol(format!("Content-Length '{length}' is not a number"))
+            BrokerError::Protocol(format!("Content-Length {} is not a number", quote(length)))
         })?;
         read_exact_body(&mut reader, length).await?
     } else {
         read_to_close(&mut reader).await?
     };
-    Ok(Response { status, body })
+    let location = header("Location").map(str::to_string);
+    Ok(Response {
+        status,
+        location,
+        body,
+    })
 }
 
 type Head = (u16, Vec<(String, String)>);
@@ -94,7 +120,7 @@ async fn read_head<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<Head, Brok
                 break;
             }
             let (name, value) = line.split_once(':').ok_or_else(|| {
-                BrokerError::Protocol(format!("header line without ':': {line:?}"))
+                BrokerError::Protocol(format!("header line without ':': {}", quote(&line)))
             })?;
             headers.push((name.trim().to_string(), value.trim().to_string()));
         }
@@ -105,7 +131,7 @@ async fn read_head<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<Head, Brok
 }
 
 fn parse_status_line(line: &str) -> Result<u16, BrokerError> {
-    let bad = || BrokerError::Protocol(format!("bad status line {line:?}"));
+    let bad = || BrokerError::Protocol(format!("bad status line {}", quote(line)));
     let mut parts = line.splitn(3, ' ');
     let version = parts.next().unwrap_or_default();
     if !version.starts_with("HTTP/1.") {
@@ -189,7 +215,7 @@ async fn read_chunked<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<Vec<u8>
         let size_line = read_line(reader, &mut budget).await?;
         let hex = size_line.split(';').next().unwrap_or_default().trim();
         let size = usize::from_str_radix(hex, 16)
-            .map_err(|_| BrokerError::Protocol(format!("bad chunk size {size_line:?}")))?;
+            .map_err(|_| BrokerError::Protocol(format!("bad chunk size {}", quote(&size_line))))?;
         if size == 0 {
             // Trailers, if any, end with an empty line.
             while !read_line(reader, &mut budget).await?.is_empty() {}

@@ -8,8 +8,8 @@
 mod connect;
 mod error;
 mod headers;
-mod http;
-mod reply;
+pub(crate) mod http;
+pub(crate) mod reply;
 mod tls;
 mod url;
 
@@ -105,6 +105,7 @@ impl Broker {
         let response = dial
             .within_deadline(Phase::Receive, http::receive(stream))
             .await??;
+        response.refuse_redirect()?;
         reply::parse(api, response.status, &response.body)
     }
 
@@ -182,12 +183,12 @@ mod tests {
             url: url.endpoint(Api::V2),
             problem: BrokerError::Http {
                 status: 500,
-                message: "could not get gateway data".into(),
+                message: crate::quote::quote("could not get gateway data"),
             },
         };
         assert_eq!(
             err.to_string(),
-            "broker https://broker.ffmuc.net/api/v2/wg/key/exchange: HTTP 500: could not get gateway data"
+            "broker https://broker.ffmuc.net/api/v2/wg/key/exchange: HTTP 500: 'could not get gateway data'"
         );
     }
 

@@ -8,12 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
-use super::error::{BrokerError, excerpt};
+use super::error::BrokerError;
 use super::url::Api;
 use crate::endpoint::{Host, parse_port};
-
-/// How long a quoted piece of a bad reply may be in a message.
-const EXCERPT: usize = 80;
+use crate::quote::{quote, quote_json};
 
 /// What a successful exchange gave us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +35,7 @@ pub struct GatewayPeer {
 pub fn parse(api: Api, status: u16, body: &[u8]) -> Result<Registration, BrokerError> {
     let json = serde_json::from_slice::<Value>(body).map_err(|_| BrokerError::NotJson {
         status,
-        excerpt: excerpt(body, EXCERPT),
+        excerpt: quote(body),
     });
     if !(200..300).contains(&status) {
         return Err(error_reply(status, json?, body));
@@ -52,8 +50,8 @@ pub fn parse(api: Api, status: u16, body: &[u8]) -> Result<Registration, BrokerE
 /// wgkex errors look like `{"error":{"message":"..."}}`.
 fn error_reply(status: u16, json: Value, body: &[u8]) -> BrokerError {
     let message = match json.pointer("/error/message").and_then(Value::as_str) {
-        Some(message) => message.to_string(),
-        None => format!("no error message in {}", excerpt(body, EXCERPT)),
+        Some(message) => quote(message),
+        None => format!("no error message in {}", quote(body)),
     };
     BrokerError::Http { status, message }
 }
@@ -63,7 +61,7 @@ fn parse_v1(json: &Value) -> Result<Registration, BrokerError> {
         Some(Value::String(m)) if m == "OK" => Ok(Registration::Registered),
         Some(other) => Err(BrokerError::malformed(
             "Message",
-            format!("{other} is not \"OK\""),
+            format!("{} is not \"OK\"", quote_json(other)),
         )),
         None => Err(BrokerError::malformed("Message", "missing")),
     }
@@ -83,14 +81,17 @@ fn parse_v2(json: &Value) -> Result<GatewayPeer, BrokerError> {
     let port = parse_port(port_text).map_err(|_| {
         BrokerError::malformed(
             "Endpoint.Port",
-            format!("{port_text:?} is not a port from 1 to 65535"),
+            format!("{} is not a port from 1 to 65535", quote(port_text)),
         )
     })?;
     let public_key = string_field(endpoint, "PublicKey")?;
     if !is_wireguard_key(public_key) {
         return Err(BrokerError::malformed(
             "Endpoint.PublicKey",
-            format!("{public_key:?} is not a WireGuard key (base64 of 32 bytes)"),
+            format!(
+                "{} is not a WireGuard key (base64 of 32 bytes)",
+                quote(public_key)
+            ),
         ));
     }
     Ok(GatewayPeer {
@@ -124,7 +125,7 @@ fn link_address(endpoint: &Value) -> Result<Ipv6Addr, BrokerError> {
         .map_err(|_| {
             BrokerError::malformed(
                 "Endpoint.AllowedIPs[0]",
-                format!("{text:?} is not an IPv6 address"),
+                format!("{} is not an IPv6 address", quote(text)),
             )
         })
 }
@@ -143,15 +144,7 @@ fn string_field<'a>(endpoint: &'a Value, name: &str) -> Result<&'a str, BrokerEr
 }
 
 fn wrong_type(expected: &str, got: &Value) -> String {
-    // serde_json escapes control characters, so the JSON text is one line.
-    let json = got.to_string();
-    let shown: String = json.chars().take(EXCERPT).collect();
-    let more = if json.chars().count() > EXCERPT {
-        "…"
-    } else {
-        ""
-    };
-    format!("expected {expected}, got {shown}{more}")
+    format!("expected {expected}, got {}", quote_json(got))
 }
 
 /// Canonical base64 of exactly 32 bytes, as `wg` prints keys.

@@ -83,7 +83,8 @@ pub(crate) fn server_name(host: &Host) -> Result<ServerName<'static>, BrokerErro
         Host::Ip(ip) => Ok(ServerName::IpAddress((*ip).into())),
         Host::Name(name) => ServerName::try_from(name.clone()).map_err(|e| {
             BrokerError::Url(format!(
-                "'{name}' cannot be checked against a certificate: {e}"
+                "{} cannot be checked against a certificate: {e}",
+                crate::quote::quote(name)
             ))
         }),
     }

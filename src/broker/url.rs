@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::endpoint::Host;
+use crate::quote::quote;
 
 const LEGACY_SUFFIX: &str = "/api/v1/wg/key/exchange";
 
@@ -44,7 +45,8 @@ impl BrokerUrl {
             (false, rest)
         } else if trimmed.contains("://") {
             return Err(format!(
-                "'{text}': only http:// and https:// brokers are supported"
+                "{}: only http:// and https:// brokers are supported",
+                quote(text)
             ));
         } else {
             (true, trimmed)
@@ -53,12 +55,21 @@ impl BrokerUrl {
         let path = path.trim_end_matches('/');
         let path = path.strip_suffix(LEGACY_SUFFIX).unwrap_or(path);
         let base_path = path.trim_end_matches('/').to_string();
-        if base_path.contains(['?', '#', ' ']) {
+        if base_path.contains(['?', '#']) {
             return Err(format!(
-                "'{text}': a broker base may not carry a query or fragment"
+                "{}: a broker base may not carry a query or fragment",
+                quote(text)
             ));
         }
-        let (host, port) = split_authority(authority).map_err(|e| format!("'{text}': {e}"))?;
+        // The path goes into the request line: blanks or controls would break it.
+        if !base_path.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!(
+                "{}: the path may hold printable ASCII only",
+                quote(text)
+            ));
+        }
+        let (host, port) =
+            split_authority(authority).map_err(|e| format!("{}: {e}", quote(text)))?;
         Ok(BrokerUrl {
             tls,
             host,
@@ -114,7 +125,7 @@ fn split_authority(authority: &str) -> Result<(Host, Option<u16>), String> {
             p.parse::<u16>()
                 .ok()
                 .filter(|p| *p != 0)
-                .ok_or_else(|| format!("port '{p}' is not a number from 1 to 65535"))?,
+                .ok_or_else(|| format!("port {} is not a number from 1 to 65535", quote(p)))?,
         ),
         None => None,
     };
@@ -172,6 +183,8 @@ mod tests {
             ("broker:", "port ''"),
             ("[fd00::1", "unclosed"),
             ("bro ker", "neither a host name"),
+            ("broker/a b", "printable ASCII"),
+            ("broker/\x1b[2J", "printable ASCII"),
             ("broker/x?y=1", "query"),
         ] {
             let err = BrokerUrl::parse(text).unwrap_err();

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::identity;
 use crate::link;
 use crate::loadbalancing::Decision;
+use crate::quote::quote;
 use crate::root::{self, Root};
 
 #[derive(Debug, Serialize)]
@@ -162,7 +163,8 @@ impl Explanation {
         let _ = writeln!(
             out,
             "broker          {} (first call: {})",
-            self.broker.site_value, self.broker.first_api
+            quote(&self.broker.site_value),
+            self.broker.first_api
         );
         let _ = writeln!(out, "  v1            {}", self.broker.v1_url);
         let _ = writeln!(out, "  v2            {}", self.broker.v2_url);
@@ -177,7 +179,8 @@ impl Explanation {
                 peer.name, peer.endpoint, peer.link_address, peer.public_key
             );
         }
-        let _ = writeln!(out, "NTP servers     {}", self.ntp_servers.join(" "));
+        let servers: Vec<_> = self.ntp_servers.iter().map(quote).collect();
+        let _ = writeln!(out, "NTP servers     {}", servers.join(" "));
         let _ = writeln!(
             out,
             "health check    every {} s; reconnect after {} failed checks in a row",

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::quote::quote_json;
 
 /// The site tree merged with the domain tree exactly as libgluonutil does it:
 /// objects merge recursively with the domain winning; arrays, scalars and
@@ -80,9 +81,10 @@ impl MergedSite {
             self.error(
                 path,
                 format!(
-                    "must be a whole number from {} to {}, not {value}",
+                    "must be a whole number from {} to {}, not {}",
                     range.start(),
-                    range.end()
+                    range.end(),
+                    quote_json(value)
                 ),
             )
         })
@@ -200,7 +202,7 @@ mod tests {
         assert!(
             err.contains("site.json")
                 && err.contains("mesh_vpn.wireguard.mtu")
-                && err.contains("\"big\""),
+                && err.contains("not 'big'"),
             "{err}"
         );
         assert_eq!(merged.origin("seed"), domain.as_path());

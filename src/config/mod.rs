@@ -10,6 +10,7 @@ pub mod uci;
 use crate::error::{Error, Result};
 use crate::identity::PrivateKey;
 use crate::loadbalancing::{self, Decision};
+use crate::quote::quote;
 use crate::root::Root;
 pub use site::{Domain, Site, SitePeer};
 use uci::UciFile;
@@ -109,7 +110,8 @@ fn read_enabled(value: Option<&str>) -> (bool, Option<String>) {
         Some(other) => (
             true,
             Some(format!(
-                "wireguard.mesh_vpn.enabled is '{other}', not '1' or '0': assuming enabled"
+                "wireguard.mesh_vpn.enabled is {}, not '1' or '0': assuming enabled",
+                quote(other)
             )),
         ),
     }
@@ -132,7 +134,8 @@ fn read_number(
             file: file.path().to_path_buf(),
             line: None,
             problem: format!(
-                "{SECTION}.{option} = '{text}' is not a whole number from {} to {}",
+                "{SECTION}.{option} = {} is not a whole number from {} to {}",
+                quote(text),
                 range.start(),
                 range.end()
             ),

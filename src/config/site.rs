@@ -13,6 +13,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::identity::{is_domain_seed, is_public_key};
 use crate::loadbalancing::SiteMode;
+use crate::quote::quote;
 use crate::root::{self, Root};
 
 const WG: &str = "mesh_vpn.wireguard";
@@ -74,7 +75,7 @@ impl Site {
             Some(text) => Some(SiteMode::parse(text).ok_or_else(|| {
                 site.error(
                     &format!("{WG}.loadbalancing"),
-                    format!("'{text}' is not one of {}", SiteMode::NAMES),
+                    format!("{} is not one of {}", quote(text), SiteMode::NAMES),
                 )
             })?),
         };
@@ -112,7 +113,13 @@ fn read_iface(site: &MergedSite) -> Result<String> {
     if valid {
         Ok(name.to_string())
     } else {
-        Err(site.error(&key, format!("'{name}' is not a valid interface name (at most 15 characters, no '/', ':' or blanks)")))
+        Err(site.error(
+            &key,
+            format!(
+                "{} is not a valid interface name (at most 15 characters, no '/', ':' or blanks)",
+                quote(name)
+            ),
+        ))
     }
 }
 
@@ -168,14 +175,18 @@ fn read_peer(
     let public_key = field("publickey")?;
     if !is_public_key(public_key) {
         return Err(err(format!(
-            "publickey '{public_key}' is not a WireGuard public key"
+            "publickey {} is not a WireGuard public key",
+            quote(public_key)
         )));
     }
     let endpoint = Endpoint::parse(field("endpoint")?).map_err(|e| err(format!("endpoint {e}")))?;
     let link = field("link_address")?;
-    let link_address: Ipv6Addr = link
-        .parse()
-        .map_err(|_| err(format!("link_address '{link}' is not an IPv6 address")))?;
+    let link_address: Ipv6Addr = link.parse().map_err(|_| {
+        err(format!(
+            "link_address {} is not an IPv6 address",
+            quote(link)
+        ))
+    })?;
     Ok(SitePeer {
         name: format!("peer_{number}"),
         public_key: public_key.to_string(),
@@ -213,14 +224,16 @@ fn find_domain(root: &Root, configured: Option<&str>) -> Result<Option<Domain>> 
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return Err(uci_error(format!(
-            "core.domain '{name}' is not a valid domain name"
+            "core.domain {} is not a valid domain name",
+            quote(name)
         )));
     }
     let file = dir.join(format!("{name}.json"));
     let target = std::fs::canonicalize(&file).map_err(|_| {
         uci_error(format!(
-            "core.domain '{name}' has no domain file {}",
-            file.display()
+            "core.domain {} has no domain file in {}",
+            quote(name),
+            dir.display()
         ))
     })?;
     Ok(Some(Domain {

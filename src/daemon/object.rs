@@ -9,6 +9,7 @@ use ubus_wire::{
 
 use super::control::{Control, Refusal};
 use super::status::State;
+use crate::quote::quote_json;
 
 pub const OBJECT: &str = "mesh_vpn";
 pub const STATE_EVENT: &str = "mesh_vpn.state";
@@ -33,7 +34,11 @@ pub fn handler(
             Ok(Some(Table::new().with("accepted", true).into()))
         }
         "set_loadbalancing" => {
-            let enabled = enabled_argument(request.args)?;
+            let enabled = enabled_argument(request.args).map_err(|why| {
+                // Said once per refused call, so a caller can see why.
+                log::info!("set_loadbalancing refused: {why}");
+                StatusCode::InvalidArgument
+            })?;
             match control.set_loadbalancing(enabled) {
                 Ok(decision) => Ok(Some(super::status::render_loadbalancing(&decision).into())),
                 Err(Refusal::SiteFixed) => Err(StatusCode::PermissionDenied),
@@ -50,17 +55,21 @@ pub fn handler(
 /// `enabled` as the ubus CLI and uhttpd encode JSON: `true`/`false` arrive as
 /// INT8. We also take the integers 0 and 1 (INT32 from `{"enabled":1}`),
 /// which a libubus BOOL policy would drop: a shell user means the same thing.
-/// Anything else, or nothing, is INVALID_ARGUMENT. Other keys (uhttpd's
+/// Anything else, or nothing, is INVALID_ARGUMENT, with the reason (the
+/// caller's value quoted) for the log. Other keys (uhttpd's
 /// `ubus_rpc_session`) are ignored.
-fn enabled_argument(args: &Table) -> Result<bool, StatusCode> {
+pub(crate) fn enabled_argument(args: &Table) -> Result<bool, String> {
     match args.get("enabled") {
         Some(Value::Bool(b)) => Ok(*b),
         Some(v) => match v.as_i64() {
             Some(0) => Ok(false),
             Some(1) => Ok(true),
-            _ => Err(StatusCode::InvalidArgument),
+            _ => Err(format!(
+                "'enabled' must be true/false or 1/0, not {}",
+                quote_json(&ubus_wire::json::from_value(v))
+            )),
         },
-        None => Err(StatusCode::InvalidArgument),
+        None => Err("no 'enabled' argument".into()),
     }
 }
 
@@ -93,14 +102,14 @@ mod tests {
             Value::Null,
             Value::Double(1.0),
         ] {
-            assert_eq!(
-                enabled_argument(&args(bad)),
-                Err(StatusCode::InvalidArgument)
-            );
+            let why = enabled_argument(&args(bad)).unwrap_err();
+            assert!(why.starts_with("'enabled' must be"), "{why}");
         }
+        let why = enabled_argument(&args(Value::String("on\n\x1b[2J".into()))).unwrap_err();
+        assert!(why.ends_with("not 'on\\n\\x1b[2J'"), "{why}");
         assert_eq!(
             enabled_argument(&Table::new()),
-            Err(StatusCode::InvalidArgument)
+            Err("no 'enabled' argument".to_string())
         );
     }
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use ubus_wire::{Table, Value};
 
 use crate::loadbalancing::Decision;
+use crate::quote::one_line;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -137,19 +138,20 @@ impl Snapshot {
 
     /// The `status` reply, members in the documented order. Times are whole
     /// seconds read from `ages`; the private key is not part of a snapshot, so
-    /// it cannot leak here.
+    /// it cannot leak here. Texts go through [`one_line`]: they reach LuCI,
+    /// respondd and terminals, and must never carry a raw control character.
     pub fn render(&self, ages: &Ages) -> Table {
         let checks = self.checks.iter().map(|(name, check)| {
             let check = Table::new()
                 .with("ok", check.ok)
                 .with("ago", ages.since(check.at))
-                .with("detail", check.detail.as_deref());
+                .with("detail", check.detail.as_deref().map(one_line).as_deref());
             (name.to_string(), Value::Table(check))
         });
         Table::new()
             .with("state", self.state.as_str())
             .with("since", ages.since(self.since))
-            .with("reason", self.reason.as_str())
+            .with("reason", &*one_line(&self.reason))
             .with("enabled", self.enabled)
             .with("public_key", self.public_key.as_deref())
             .with("link_local", self.link_local.map(|a| a.to_string()))
@@ -166,9 +168,12 @@ impl Snapshot {
             .with(
                 "broker",
                 Table::new()
-                    .with("url", self.broker_url.as_str())
+                    .with("url", &*one_line(&self.broker_url))
                     .with("api", self.broker_api)
-                    .with("last_error", self.broker_error.as_deref()),
+                    .with(
+                        "last_error",
+                        self.broker_error.as_deref().map(one_line).as_deref(),
+                    ),
             )
             .with(
                 "counters",
@@ -176,7 +181,10 @@ impl Snapshot {
                     .with("reconnects", self.reconnects)
                     .with("broker_requests", self.broker_requests),
             )
-            .with("last_error", self.last_error.as_deref())
+            .with(
+                "last_error",
+                self.last_error.as_deref().map(one_line).as_deref(),
+            )
             .with("next_attempt_in", self.next_attempt.map(|t| ages.until(t)))
     }
 }
@@ -185,9 +193,9 @@ impl Peer {
     fn render(&self, ages: &Ages) -> Table {
         Table::new()
             .with("source", self.source.as_str())
-            .with("name", self.name.as_str())
-            .with("public_key", self.public_key.as_str())
-            .with("endpoint", self.endpoint.as_str())
+            .with("name", &*one_line(&self.name))
+            .with("public_key", &*one_line(&self.public_key))
+            .with("endpoint", &*one_line(&self.endpoint))
             .with("link_address", self.link_address.to_string())
             .with(
                 "latest_handshake",

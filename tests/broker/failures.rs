@@ -34,7 +34,7 @@ async fn broker_error_statuses_surface_their_message() {
         "{err}"
     );
     let err = v2_error(Behaviour::NoGatewayData).await;
-    assert_eq!(err.to_string(), "HTTP 500: could not get gateway data");
+    assert_eq!(err.to_string(), "HTTP 500: 'could not get gateway data'");
     let err = v2_error(Behaviour::V2Missing).await;
     assert!(
         matches!(err, BrokerError::NotJson { status: 404, .. }),
@@ -53,7 +53,7 @@ async fn a_domain_the_broker_does_not_know_gives_the_generic_400() {
         .expect_err("unknown domain");
     assert_eq!(
         err.to_string(),
-        "HTTP 400: An internal error has occurred. Please try again later."
+        "HTTP 400: 'An internal error has occurred. Please try again later.'"
     );
     assert!(test_broker.published().is_empty());
 }
@@ -69,7 +69,7 @@ async fn malformed_wrong_typed_and_oversized_replies_are_named() {
     let err = v2_error(Behaviour::reply(200, wrong_port)).await;
     assert_eq!(
         err.to_string(),
-        "Endpoint.Port: expected a string, got 40011"
+        "Endpoint.Port: expected a string, got '40011'"
     );
     let err = v2_error(Behaviour::Oversized(100 * 1024)).await;
     assert!(
@@ -133,7 +133,7 @@ async fn a_v1_failure_is_an_error() {
     let broker = client(&test_broker.url(), &test_broker);
     let outcome = broker.register(true, DOMAIN, NODE_KEY, Family::V4, 0).await;
     let err = outcome.result.expect_err("v1 failed");
-    assert_eq!(err.to_string(), "HTTP 503: the reply is not JSON: \"busy\"");
+    assert_eq!(err.to_string(), "HTTP 503: the reply is not JSON: 'busy'");
     assert!(outcome.v2_error.is_some());
 }
 

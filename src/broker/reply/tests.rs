@@ -63,17 +63,17 @@ fn every_bad_v2_field_is_named() {
         (
             "/Endpoint/Port",
             json!("70000"),
-            "Endpoint.Port: \"70000\" is not a port",
+            "Endpoint.Port: '70000' is not a port",
         ),
         (
             "/Endpoint/Port",
             json!(40011),
-            "Endpoint.Port: expected a string, got 40011",
+            "Endpoint.Port: expected a string, got '40011'",
         ),
         (
             "/Endpoint/Port",
             json!("0"),
-            "Endpoint.Port: \"0\" is not a port",
+            "Endpoint.Port: '0' is not a port",
         ),
         (
             "/Endpoint/Address",
@@ -83,12 +83,12 @@ fn every_bad_v2_field_is_named() {
         (
             "/Endpoint/Address",
             json!(null),
-            "Endpoint.Address: expected a string, got null",
+            "Endpoint.Address: expected a string, got 'null'",
         ),
         (
             "/Endpoint/PublicKey",
             json!("short"),
-            "Endpoint.PublicKey: \"short\" is not a WireGuard key",
+            "Endpoint.PublicKey: 'short' is not a WireGuard key",
         ),
         (
             "/Endpoint/PublicKey",
@@ -108,7 +108,7 @@ fn every_bad_v2_field_is_named() {
         (
             "/Endpoint/AllowedIPs",
             json!(["10.0.0.1"]),
-            "Endpoint.AllowedIPs[0]: \"10.0.0.1\" is not an IPv6",
+            "Endpoint.AllowedIPs[0]: '10.0.0.1' is not an IPv6",
         ),
         (
             "/Endpoint/AllowedIPs",
@@ -141,7 +141,7 @@ fn every_bad_v2_field_is_named() {
 fn v1_wants_exactly_ok() {
     assert_eq!(
         message(parse(Api::V1, 200, br#"{"Message":"NOPE"}"#)),
-        "Message: \"NOPE\" is not \"OK\""
+        "Message: 'NOPE' is not \"OK\""
     );
     assert_eq!(message(parse(Api::V1, 200, b"{}")), "Message: missing");
 }
@@ -153,10 +153,10 @@ fn error_statuses_carry_the_brokers_message() {
     assert!(matches!(err, BrokerError::Http { status: 400, .. }));
     assert_eq!(
         err.to_string(),
-        "HTTP 400: no gateway online for this domain, please check the domain value and try again later"
+        "HTTP 400: 'no gateway online for this domain, please check the domain value and try again later'"
     );
     let odd = message(parse(Api::V1, 500, br#"{"detail":"x"}"#));
-    assert_eq!(odd, r#"HTTP 500: no error message in "{\"detail\":\"x\"}""#);
+    assert_eq!(odd, r#"HTTP 500: no error message in '{"detail":"x"}'"#);
 }
 
 #[test]
@@ -167,10 +167,10 @@ fn non_json_bodies_say_so_with_a_short_excerpt() {
     );
     let got = message(parse(Api::V2, 404, html.as_bytes()));
     assert!(
-        got.starts_with("HTTP 404: the reply is not JSON: \"<!doctype html>\\n<title>404"),
+        got.starts_with("HTTP 404: the reply is not JSON: '<!doctype html>\\n<title>404"),
         "{got}"
     );
-    assert!(got.len() < 140, "excerpt too long: {got}");
+    assert!(got.ends_with("… (544 bytes)"), "excerpt not cut: {got}");
     let got = message(parse(Api::V1, 200, b"OK"));
-    assert_eq!(got, "HTTP 200: the reply is not JSON: \"OK\"");
+    assert_eq!(got, "HTTP 200: the reply is not JSON: 'OK'");
 }

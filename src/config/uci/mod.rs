@@ -12,6 +12,7 @@ mod tests;
 pub use atomic::{update, write_atomic};
 
 use crate::error::{Error, Result};
+use crate::quote::quote as shown;
 use std::path::{Path, PathBuf};
 
 /// One UCI file: its sections in file order.
@@ -115,18 +116,21 @@ impl UciFile {
     /// Names are checked so that the file written later always parses again.
     pub fn set(&mut self, section: &str, kind: &str, option: &str, value: &str) -> Result<()> {
         let problem = if !parse::is_valid_name(section) {
-            Some(format!("invalid section name '{section}'"))
+            Some(format!("invalid section name {}", shown(section)))
         } else if !parse::is_valid_type(kind) {
-            Some(format!("invalid section type '{kind}'"))
+            Some(format!("invalid section type {}", shown(kind)))
         } else if !parse::is_valid_name(option) {
-            Some(format!("invalid option name '{option}'"))
+            Some(format!("invalid option name {}", shown(option)))
         } else if value.contains('\0') {
             Some("a value cannot contain a NUL character".to_string())
         } else {
             None
         };
         if let Some(problem) = problem {
-            let problem = format!("cannot set {section}.{option}: {problem}");
+            let problem = format!(
+                "cannot set {}: {problem}",
+                shown(format!("{section}.{option}"))
+            );
             return Err(uci_error(&self.file, None, problem));
         }
         if self.section(section).is_none() {

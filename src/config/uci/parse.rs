@@ -4,6 +4,7 @@
 
 use super::{Section, uci_error};
 use crate::error::Result;
+use crate::quote::quote;
 use std::path::Path;
 
 /// Section and option names: letters, digits and `_`.
@@ -229,16 +230,16 @@ impl Sections<'_> {
             ("option" | "list", _) => {
                 Err(fail(count_problem(keyword, args, 2, "a name and a value")))
             }
-            _ => Err(fail(format!("unknown keyword '{keyword}'"))),
+            _ => Err(fail(format!("unknown keyword {}", quote(keyword)))),
         }
     }
 
     fn open_section(&mut self, kind: &str, name: Option<&str>) -> Result<(), String> {
         if !is_valid_type(kind) {
-            return Err(format!("invalid section type '{kind}'"));
+            return Err(format!("invalid section type {}", quote(kind)));
         }
         if let Some(name) = name.filter(|name| !is_valid_name(name)) {
-            return Err(format!("invalid section name '{name}'"));
+            return Err(format!("invalid section name {}", quote(name)));
         }
         let earlier = name.and_then(|name| {
             self.list
@@ -254,7 +255,10 @@ impl Sections<'_> {
                     let name = name.unwrap_or_default();
                     let earlier_kind = earlier_kind.unwrap_or_default();
                     return Err(format!(
-                        "section '{name}' of type '{kind}' repeats a section of type '{earlier_kind}'"
+                        "section {} of type {} repeats a section of type {}",
+                        quote(name),
+                        quote(kind),
+                        quote(earlier_kind)
                     ));
                 }
                 self.current = Some(index);
@@ -270,10 +274,13 @@ impl Sections<'_> {
     fn add_option(&mut self, is_list: bool, name: &str, value: &str) -> Result<(), String> {
         let keyword = if is_list { "list" } else { "option" };
         let Some(section) = self.current.and_then(|index| self.list.get_mut(index)) else {
-            return Err(format!("'{keyword} {name}' before the first 'config'"));
+            return Err(format!(
+                "{} before the first 'config'",
+                quote(format!("{keyword} {name}"))
+            ));
         };
         if !is_valid_name(name) {
-            return Err(format!("invalid option name '{name}'"));
+            return Err(format!("invalid option name {}", quote(name)));
         }
         if is_list {
             section.append(name, value.to_string());
@@ -291,7 +298,8 @@ fn count_problem(keyword: &str, args: &[String], most: usize, expected: &str) ->
         "too few"
     };
     format!(
-        "{amount} words after '{keyword}' (expected {expected}, found {})",
+        "{amount} words after {} (expected {expected}, found {})",
+        quote(keyword),
         args.len()
     )
 }

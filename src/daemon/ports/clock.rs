@@ -37,7 +37,7 @@ impl ClockSync {
         for server in &self.servers {
             match self.ask(server, prefer).await {
                 Ok(time) => return self.apply(time),
-                Err(e) => problems.push(format!("{server}: {e}")),
+                Err(e) => problems.push(format!("{}: {e}", crate::quote::quote(server))),
             }
         }
         if problems.is_empty() {

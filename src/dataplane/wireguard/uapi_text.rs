@@ -34,7 +34,7 @@ pub fn check_errno(reply: &str) -> io::Result<()> {
         Ok(code) => Err(io::Error::from_raw_os_error(code.abs())),
         Err(_) => Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("UAPI errno {errno:?}"),
+            format!("UAPI errno {}", crate::quote::quote(errno)),
         )),
     }
 }

@@ -16,3 +16,13 @@ pub fn skip(reason: &str) {
     let test = thread.name().unwrap_or("test");
     let _ = writeln!(std::io::stderr(), "SKIP {test}: {reason}");
 }
+
+/// Shows a figure the running test measured (`MEASURED <test>: <what>`) on
+/// the real standard error, past libtest's capture like [`skip`], so a
+/// passing run still says what it saw.
+pub fn measured(what: &str) {
+    use std::io::Write;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("test");
+    let _ = writeln!(std::io::stderr(), "MEASURED {test}: {what}");
+}

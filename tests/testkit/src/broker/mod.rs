@@ -87,6 +87,16 @@ pub enum Behaviour {
     Chunked,
     /// The faithful answer without Content-Length, ended by closing.
     CloseDelimited,
+    // What a hostile broker, or anyone between node and an http:// broker,
+    // can answer instead; wgkex itself never does.
+    /// A redirect (301) to this URL, as a proxy in front of the broker would send.
+    Redirect(String),
+    /// A 200 head and then a body that never ends, until the client hangs up.
+    EndlessBody,
+    /// The faithful answer, one byte per interval.
+    Trickle(Duration),
+    /// These bytes as the whole answer: status line, headers and all.
+    Raw(Vec<u8>),
 }
 
 impl Behaviour {

@@ -5,6 +5,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -64,11 +65,46 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let framing = match behaviour {
         Behaviour::Chunked => Framing::Chunked,
-        Behaviour::CloseDelimited => Framing::Close,
+        Behaviour::CloseDelimited | Behaviour::EndlessBody => Framing::Close,
         _ => Framing::Length,
     };
-    stream.write_all(&encode(&reply, framing)).await?;
+    let location = match &behaviour {
+        Behaviour::Redirect(url) => Some(url.as_str()),
+        _ => None,
+    };
+    let answer = match &behaviour {
+        Behaviour::Raw(bytes) => bytes.clone(),
+        _ => encode(&reply, framing, location),
+    };
+    match behaviour {
+        Behaviour::Trickle(every) => trickle(&mut stream, &answer, every).await?,
+        Behaviour::EndlessBody => endless(&mut stream, &answer).await?,
+        _ => stream.write_all(&answer).await?,
+    }
     stream.shutdown().await
+}
+
+/// Writes `answer` one byte per `every`, until done or the client hangs up.
+async fn trickle<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    answer: &[u8],
+    every: Duration,
+) -> io::Result<()> {
+    for byte in answer {
+        stream.write_all(&[*byte]).await?;
+        stream.flush().await?;
+        tokio::time::sleep(every).await;
+    }
+    Ok(())
+}
+
+/// Writes `head`, then filler until the client hangs up (a write error ends it).
+async fn endless<S: AsyncWrite + Unpin>(stream: &mut S, head: &[u8]) -> io::Result<()> {
+    stream.write_all(head).await?;
+    let filler = [b'x'; 4096];
+    loop {
+        stream.write_all(&filler).await?;
+    }
 }
 
 /// The reply for `request`, and the behaviour that shapes its delivery.
@@ -100,6 +136,8 @@ fn decide(state: &mut State, request: &Recorded) -> (Reply, Behaviour) {
             body: body.clone(),
         },
         (Behaviour::Oversized(size), _) => Reply::json(200, "x".repeat(*size)),
+        (Behaviour::Redirect(_), _) => Reply::json(301, String::new()),
+        (Behaviour::EndlessBody, _) => Reply::json(200, String::new()),
         (Behaviour::NoGateway, _) => Reply::error(400, wgkex::NO_GATEWAY),
         (Behaviour::NoGatewayData, _) => Reply::error(500, wgkex::NO_GATEWAY_DATA),
         (_, Route::V1) => Reply::v1_ok(),
@@ -158,9 +196,10 @@ enum Framing {
     Close,
 }
 
-fn encode(reply: &Reply, framing: Framing) -> Vec<u8> {
+fn encode(reply: &Reply, framing: Framing, location: Option<&str>) -> Vec<u8> {
     let reason = match reply.status {
         200 => "OK",
+        301 => "MOVED PERMANENTLY",
         400 => "BAD REQUEST",
         404 => "NOT FOUND",
         405 => "METHOD NOT ALLOWED",
@@ -173,6 +212,9 @@ fn encode(reply: &Reply, framing: Framing) -> Vec<u8> {
     );
     if reply.status == 405 {
         head.push_str("Allow: OPTIONS, POST\r\n");
+    }
+    if let Some(location) = location {
+        head.push_str(&format!("Location: {location}\r\n"));
     }
     let mut out = match framing {
         Framing::Length => {
