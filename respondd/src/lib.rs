@@ -3,7 +3,7 @@
 //! respondd dlopens every `/usr/lib/respondd/*.so`, reads the exported array
 //! `respondd_providers` of `{request name, fn}` ended by `{NULL, NULL}`, calls the fn of a
 //! request and deep-merges the returned json-c objects (refcount 1, freed by respondd)
-//! in filename order (GPKG `net/respondd/src/respondd.c`; domain.md 5.6). respondd
+//! in filename order (GPKG `net/respondd/src/respondd.c`). respondd
 //! answers every provider one after the other on one thread, so a provider must be quick.
 //!
 //! Both providers ask the daemon with `ubus call mesh_vpn status`, bounded to
@@ -15,7 +15,7 @@
 //! module reads UCI (`uci.rs`): yanic replaces a node's nodeinfo with every answer, so
 //! the key must not vanish while the daemon restarts.
 //!
-//! `nodeinfo` (as upstream gluon-mesh-vpn-wireguard `src/respondd.c`; domain.md 5.7):
+//! `nodeinfo` (as upstream GLUON `package/gluon-mesh-vpn-wireguard/src/respondd.c`):
 //!
 //! ```json
 //! {"software": {"wireguard": {"version": "0.1.0", "enabled": true,
