@@ -197,16 +197,23 @@ async function pollAndBanner(page, rpc, env) {
 	}
 }
 
-async function germanPlurals(page, env) {
-	await check('German: plural forms come from N_ (vor 1 Tag, vor 2 Tagen)', async () => {
-		await page.navigate(`http://127.0.0.1:${env.port}/?sid=${env.sid}&lang=de&view=mesh-vpn-wg/status`);
-		await page.waitFor(`!!document.getElementById('mesh-vpn-wg')`, 'the German view');
-		await page.evaluate(`L.require('mesh-vpn-wg.present').then((p) => { window.AGES = [p.age(86400), p.age(2 * 86400), p.age(60)]; })`);
-		await page.waitFor('!!window.AGES', 'the ages');
-		const ages = await page.evaluate('JSON.stringify(window.AGES)');
-		assert(ages === JSON.stringify(['vor 1 Tag', 'vor 2 Tagen', 'vor 1 Minute']), `ages: ${ages}`);
-		await page.screenshot(path.join(artifacts, 'luci-german.png'));
-	});
+async function germanPlurals(page, rpc, env) {
+	const daemon = await startDaemon(env.tmp, env.socket, rpc, env.sid, 'on-by-default');
+	try {
+		await check('German: the page in German, plural forms from N_ (vor 1 Tag, vor 2 Tagen)', async () => {
+			await page.navigate(`http://127.0.0.1:${env.port}/?sid=${env.sid}&lang=de&view=mesh-vpn-wg/status`);
+			await page.waitFor(`document.getElementById('mesh-vpn-wg')?.getAttribute('data-state') === 'disabled'`, 'the German view');
+			const badge = await page.evaluate(`document.getElementById('mesh-vpn-wg-badge').textContent`);
+			assert(badge === 'aus', `badge: ${badge}`);
+			await page.evaluate(`L.require('mesh-vpn-wg.present').then((p) => { window.AGES = [p.age(86400), p.age(2 * 86400), p.age(60)]; })`);
+			await page.waitFor('!!window.AGES', 'the ages');
+			const ages = await page.evaluate('JSON.stringify(window.AGES)');
+			assert(ages === JSON.stringify(['vor 1 Tag', 'vor 2 Tagen', 'vor 1 Minute']), `ages: ${ages}`);
+			await page.screenshot(path.join(artifacts, 'luci-german.png'));
+		});
+	} finally {
+		await stop(daemon.handle);
+	}
 }
 
 async function main() {
@@ -233,7 +240,7 @@ async function main() {
 		await daemonAbsent(page, env);
 		await readOnlyLogin(page, rpc, env);
 		await pollAndBanner(page, rpc, env);
-		await germanPlurals(page, env);
+		await germanPlurals(page, rpc, env);
 		page.close();
 	} catch (e) {
 		failed++;
