@@ -136,6 +136,15 @@ case('wizard: the step appears only where the owner may choose', function()
 	end
 end)
 
+case('wizard: says when the choice applies, from gluon.mesh_vpn.enabled', function()
+	local dir = node('on-by-default')
+	local description = function() return wizard()[1].children[2].description end
+	assert(description():find('off at the moment', 1, true), 'no hint that the VPN is off: ' .. description())
+	helpers.write(dir .. '/gluon', "\nconfig mesh_vpn 'mesh_vpn'\n\toption enabled '1'\n\n")
+	package.loaded['simple-uci'] = nil
+	assert(description():find('applies while', 1, true), 'wrong hint with the VPN on: ' .. description())
+end)
+
 case('wizard: saving sets and saves the override, nothing else', function()
 	local dir = node('on-by-default')
 	local before = wireguard(dir)
