@@ -44,6 +44,7 @@ test('globals, L and String.prototype', () => {
 	const { context, globals } = loadStandin();
 	assert.deepEqual(unlisted(globals, 'globals'), []);
 	assert.deepEqual(unlisted(Object.keys(context.L), 'L'), []);
+	assert.deepEqual(unlisted(Object.keys(context.L.env), 'L.env'), []);
 	const format = vm.runInContext('Object.getOwnPropertyNames(String.prototype)', context)
 		.filter((n) => !Object.getOwnPropertyNames(String.prototype).includes(n));
 	assert.deepEqual(unlisted(format, 'String.prototype'), []);

@@ -99,7 +99,7 @@
 	};
 
 	var L = {
-		env: { base_url: '/luci-static/resources', rpc_url: '/ubus/', sessionid: null, nodespec: null },
+		env: { resource: '/luci-static/resources', ubuspath: '/ubus/', sessionid: null, nodespec: null },
 		/* luci.js: null = no access, false = read-only, true = write granted. */
 		hasViewPermission: function() {
 			var spec = L.env.nodespec;
@@ -159,7 +159,7 @@
 				var req = { object: options.object, method: options.method, raise: !!options.reject, expect: options.expect };
 				var body = { jsonrpc: '2.0', id: rpcRequestID++, method: 'call',
 				             params: [ L.env.sessionid, options.object, options.method, params ] };
-				return window.fetch(L.env.rpc_url + '?' + options.object + '.' + options.method, {
+				return window.fetch(L.env.ubuspath + '?' + options.object + '.' + options.method, {
 					method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body)
 				}).then(function(res) {
 					if (!res.ok)
@@ -235,7 +235,7 @@
 			return Promise.resolve(builtins[name]);
 		if (classes[name])
 			return classes[name];
-		var url = '%s/%s.js'.format(L.env.base_url, name.replace(/\./g, '/'));
+		var url = '%s/%s.js'.format(L.env.resource, name.replace(/\./g, '/'));
 		classes[name] = window.fetch(url).then(function(res) {
 			if (!res.ok)
 				L.raise('NetworkError', 'HTTP error %d while loading class file "%s"', res.status, url);
