@@ -15,13 +15,23 @@ function unquote(text, quote) {
 	return text.replace(new RegExp('\\\\' + quote, 'g'), quote);
 }
 
-// msgid -> msgstr of a .po/.pot file (single-line entries, as these files use).
+const STR = '"((?:[^"\\\\]|\\\\.)*)"';
+const unpo = (s) => JSON.parse(`"${s}"`);
+
+// msgid -> msgstr of a .po/.pot file (single-line entries, as these files
+// use); a plural entry is keyed "singular\u0002plural" with its forms joined
+// by "\u0002".
 function catalogue(file) {
 	const entries = new Map();
-	const re = /^msgid "((?:[^"\\]|\\.)*)"\nmsgstr "((?:[^"\\]|\\.)*)"$/gm;
-	for (const m of fs.readFileSync(file, 'utf8').matchAll(re))
+	const text = fs.readFileSync(file, 'utf8');
+	for (const m of text.matchAll(new RegExp(`^msgid ${STR}\\nmsgstr ${STR}$`, 'gm')))
 		if (m[1] !== '')
-			entries.set(JSON.parse(`"${m[1]}"`), JSON.parse(`"${m[2]}"`));
+			entries.set(unpo(m[1]), unpo(m[2]));
+	const plural = new RegExp(`^msgid ${STR}\\nmsgid_plural ${STR}\\n((?:msgstr\\[\\d\\] ${STR}\\n?)+)`, 'gm');
+	for (const m of text.matchAll(plural)) {
+		const forms = [...m[3].matchAll(new RegExp(`^msgstr\\[\\d\\] ${STR}`, 'gm'))].map((f) => unpo(f[1]));
+		entries.set(`${unpo(m[1])}\u0002${unpo(m[2])}`, forms.every((f) => f) ? forms.join('\u0002') : '');
+	}
 	return entries;
 }
 
@@ -55,7 +65,12 @@ function checkPackage(name, used, template, translations) {
 		});
 }
 
-const luciUsed = sourceStrings(walk(path.join(APP, 'htdocs'), '.js'), /\b_\('((?:[^'\\]|\\.)*)'\)/g, "'");
+const luciSources = walk(path.join(APP, 'htdocs'), '.js');
+const luciUsed = sourceStrings(luciSources, /\b_\('((?:[^'\\]|\\.)*)'\)/g, "'");
+// N_(n, 'singular', 'plural'): one entry with both.
+for (const file of luciSources)
+	for (const m of fs.readFileSync(file, 'utf8').matchAll(/\bN_\([^,]+,\s*'((?:[^'\\]|\\.)*)',\s*'((?:[^'\\]|\\.)*)'\)/g))
+		luciUsed.add(`${unquote(m[1], "'")}\u0002${unquote(m[2], "'")}`);
 luciUsed.add('Mesh VPN'); // the menu title in menu.d
 checkPackage('luci-app-mesh-vpn-wg', luciUsed, path.join(APP, 'po/templates/mesh-vpn-wg.pot'), {
 	de: path.join(APP, 'po/de/mesh-vpn-wg.po'),

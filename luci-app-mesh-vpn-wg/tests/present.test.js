@@ -4,6 +4,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const { loadClass, format } = require('./luci-loader');
 
 const present = loadClass('mesh-vpn-wg/present.js');
@@ -101,11 +102,48 @@ test('states in words, unknown ones named', () => {
 test('ages', () => {
 	assert.equal(present.age(null), 'never');
 	assert.equal(present.age(-1), 'never');
-	assert.equal(present.age(0), '0 s ago');
-	assert.equal(present.age(59), '59 s ago');
-	assert.equal(present.age(61), '1 min ago');
-	assert.equal(present.age(7200), '2 h ago');
+	assert.equal(present.age(0), '0 seconds ago');
+	assert.equal(present.age(1), '1 second ago');
+	assert.equal(present.age(59.5), '59 seconds ago');
+	assert.equal(present.age(61), '1 minute ago');
+	assert.equal(present.age(7200), '2 hours ago');
+	assert.equal(present.age(86400), '1 day ago');
 	assert.equal(present.age(3 * 86400 + 5), '3 days ago');
+});
+
+// _('%d days ago') gave "vor 1 Tagen"; N_ picks the German singular.
+test('German ages use the plural forms', () => {
+	const german = loadClass('mesh-vpn-wg/present.js', path.join(__dirname, '..', 'po', 'de', 'mesh-vpn-wg.po'));
+	assert.equal(german.age(86400), 'vor 1 Tag');
+	assert.equal(german.age(2 * 86400), 'vor 2 Tagen');
+	assert.equal(german.age(60), 'vor 1 Minute');
+	assert.equal(german.age(1), 'vor 1 Sekunde');
+	const french = loadClass('mesh-vpn-wg/present.js', path.join(__dirname, '..', 'po', 'fr', 'mesh-vpn-wg.po'));
+	assert.equal(french.age(0), 'il y a 0 seconde');
+	assert.equal(french.age(2 * 3600), 'il y a 2 heures');
+});
+
+// Reconnect is offered only where the daemon acts on it (src/engine/run.rs:
+// ignored while disabled or without uplink), and the notice says what happens.
+test('reconnect per state', () => {
+	for (const state of ['disabled', 'no_uplink', 'idle', 'syncing_time', 'exchanging_key', 'connecting', 'error', 'bogus']) {
+		const r = present.reconnect(state);
+		assert.equal(r.offer, false, state);
+		assert.equal(r.done, '', state);
+	}
+	assert.match(present.reconnect('disabled').hint, /switched off/);
+	assert.match(present.reconnect('no_uplink').hint, /uplink is back/);
+	assert.equal(present.reconnect('connected').offer, true);
+	assert.match(present.reconnect('connected').done, /drops the tunnel/);
+	assert.match(present.reconnect('backoff').done, /skips the wait/);
+});
+
+test('state badge', () => {
+	assert.deepEqual(present.badge('connected'), { kind: 'ok', text: 'connected' });
+	assert.equal(present.badge('disabled').kind, 'off');
+	assert.equal(present.badge('connecting').kind, 'busy');
+	assert.equal(present.badge('no_uplink').kind, 'bad');
+	assert.deepEqual(present.badge('bogus'), { kind: 'bad', text: 'unknown' });
 });
 
 test('traffic', () => {

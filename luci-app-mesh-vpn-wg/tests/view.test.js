@@ -34,3 +34,13 @@ for (const rel of ['view/mesh-vpn-wg/status.js', 'mesh-vpn-wg/present.js']) {
 			assert.ok(!source.includes(raw), `uses ${raw}`);
 	});
 }
+
+// The page needs no UCI grant (issue 14 may drop it from the ACL): it reads and
+// changes everything through the daemon's `mesh_vpn` object.
+test('the view talks to mesh_vpn only, never to uci', () => {
+	const source = fs.readFileSync(path.join(RESOURCES, 'view/mesh-vpn-wg/status.js'), 'utf8');
+	const objects = [...source.matchAll(/object:\s*'([^']+)'/g)].map((m) => m[1]);
+	assert.ok(objects.length > 0, 'no rpc.declare found');
+	assert.deepEqual([...new Set(objects)], ['mesh_vpn']);
+	assert.ok(!requires(path.join(RESOURCES, 'view/mesh-vpn-wg/status.js')).includes('uci'), 'requires uci');
+});

@@ -68,6 +68,16 @@ function M.equal(actual, expected, what)
 	end
 end
 
+-- UCI files compared as uci reads them (sections, options, values, list
+-- order), not byte for byte: the real writer decides the option order.
+function M.same_uci(actual, expected, what)
+	local difference = require('uci_format').difference(expected, actual)
+	if difference then
+		error(string.format('%s: %s\n--- expected ---\n%s\n--- actual ---\n%s',
+			what or 'UCI differs', difference, tostring(expected), tostring(actual)), 2)
+	end
+end
+
 function M.fails_with(fn, pattern)
 	local ok, problem = pcall(fn)
 	assert(not ok, 'expected an error matching ' .. pattern)

@@ -7,8 +7,8 @@ local helpers = require 'helpers'
 local EXAMPLE_NODE = helpers.tests_dir .. '/../../examples/ffmuc-node'
 
 local function provider_with(site, config_dir)
-	require('simple-uci').config_dir = config_dir
-	require('gluon.site').use(site)
+	require('standin_state').uci_dir = config_dir
+	require('standin_state').site = site
 	return require 'gluon.mesh-vpn.provider.wireguard'
 end
 
@@ -84,7 +84,7 @@ tests['enable writes wireguard.mesh_vpn.enabled'] = function()
 	helpers.write(dir .. '/wireguard', "\nconfig wireguard 'mesh_vpn'\n\toption enabled '1'\n\toption privatekey 'k'\n\n")
 	local provider = provider_with(example_site(), dir)
 	provider.enable(false)
-	helpers.equal(helpers.read(dir .. '/wireguard'),
+	helpers.same_uci(helpers.read(dir .. '/wireguard'),
 		"\nconfig wireguard 'mesh_vpn'\n\toption enabled '0'\n\toption privatekey 'k'\n\n", 'after enable(false)')
 	provider.enable(true)
 	assert(helpers.read(dir .. '/wireguard'):find("option enabled '1'", 1, true), 'enable(true) not written')
@@ -96,7 +96,7 @@ tests['active follows the site and mtu comes from it'] = function()
 	assert(provider.active() == true, 'a site with mesh_vpn.wireguard is active')
 	helpers.equal(provider.mtu(), 1406, 'mtu')
 	assert(provider.pubkey_privacy() == false, 'pubkey_privacy must be false')
-	require('gluon.site').use({ mesh_vpn = { fastd = {} } })
+	require('standin_state').site = { mesh_vpn = { fastd = {} } }
 	assert(provider.active() == false, 'a fastd site is not active')
 end
 
@@ -105,13 +105,13 @@ tests['set_limit writes simple-tc on mesh-vpn and removes it'] = function()
 	helpers.write(dir .. '/simple-tc', "\nconfig interface 'other'\n\toption ifname 'eth0'\n\n")
 	local provider = provider_with(example_site(), dir)
 	provider.set_limit(55000, 15000)
-	helpers.equal(helpers.read(dir .. '/simple-tc'), table.concat({
+	helpers.same_uci(helpers.read(dir .. '/simple-tc'), table.concat({
 		"\nconfig interface 'other'\n\toption ifname 'eth0'\n",
 		"\nconfig interface 'mesh_vpn'\n\toption enabled '1'\n\toption ifname 'mesh-vpn'\n",
 		"\toption limit_egress '15000'\n\toption limit_ingress '55000'\n\n",
 	}), 'simple-tc with a limit')
 	provider.set_limit(nil, nil)
-	helpers.equal(helpers.read(dir .. '/simple-tc'), "\nconfig interface 'other'\n\toption ifname 'eth0'\n\n",
+	helpers.same_uci(helpers.read(dir .. '/simple-tc'), "\nconfig interface 'other'\n\toption ifname 'eth0'\n\n",
 		'simple-tc without a limit')
 end
 

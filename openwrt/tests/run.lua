@@ -16,7 +16,7 @@ helpers.package_dir = package_dir
 helpers.tests_dir = here
 
 -- Modules with state are loaded afresh for every test.
-local FRESH = { 'gluon.site', 'simple-uci', 'gluon.mesh-vpn.provider.wireguard' }
+local FRESH = { 'standin_state', 'gluon.site', 'simple-uci', 'gluon.mesh-vpn.provider.wireguard' }
 
 local counts = { passed = 0, failed = 0, skipped = 0 }
 

@@ -1,6 +1,7 @@
 -- The upgrade script over fixture trees: fixtures/upgrade/<case>/ holds the
 -- merged site (site.lua), the node's /etc/config before (before/) and the
--- expected wireguard config after (after/wireguard).
+-- expected configs after gluon-reconfigure's chain (after/; a config without
+-- an after/ file must come out as it went in).
 
 local helpers = require 'helpers'
 
@@ -10,6 +11,7 @@ local CASES = {
 	'site-without-peers',
 	'fastd-migration',
 	'preserved-name-collision',
+	'new-node',
 }
 
 local function script()
@@ -20,30 +22,50 @@ local function private_key_line(text)
 	return text and text:match("\n\toption privatekey ([^\n]*)\n")
 end
 
--- Runs the upgrade script as gluon-reconfigure would, on a copy of before/.
-local function upgrade(case_dir, config_dir)
-	require('simple-uci').config_dir = config_dir
-	require('gluon.site').use(dofile(case_dir .. '/site.lua'))
-	dofile(script())
+local chain = require 'gluon_chain'
+
+-- What each case must look like after the whole chain: after/<config>,
+-- compared semantically; configs without an after/ file must stay as before.
+local CHECKED = { 'wireguard', 'gluon', 'simple-tc' }
+
+-- Runs gluon-reconfigure's chain (our 400, core's 500 and update-config) on
+-- a copy of before/.
+local function reconfigure(case_dir, config_dir)
+	require('standin_state').uci_dir = config_dir
+	require('standin_state').site = dofile(case_dir .. '/site.lua')
+	chain.reconfigure(script())
+end
+
+local function check_configs(case_dir, config_dir, name, before)
+	for _, config in ipairs(CHECKED) do
+		local expected = helpers.read(case_dir .. '/after/' .. config) or before[config]
+		local actual = helpers.read(config_dir .. '/' .. config)
+		if expected == nil then
+			assert(actual == nil or actual:match('^%s*$'), name .. ': ' .. config .. ' was created:\n' .. tostring(actual))
+		else
+			helpers.same_uci(actual, expected, name .. ': ' .. config .. ' after the chain')
+		end
+	end
 end
 
 local function check_case(name)
 	local case_dir = helpers.tests_dir .. '/fixtures/upgrade/' .. name
 	local config_dir = helpers.tempdir()
 	helpers.copy_tree(case_dir .. '/before', config_dir)
-	local before = helpers.read(config_dir .. '/wireguard')
-	local gluon_before = helpers.read(config_dir .. '/gluon')
-	local expected = assert(helpers.read(case_dir .. '/after/wireguard'))
+	local before = {}
+	for _, config in ipairs(CHECKED) do
+		before[config] = helpers.read(config_dir .. '/' .. config)
+	end
+	assert(helpers.read(case_dir .. '/after/wireguard'), name .. ': no after/wireguard')
 
-	upgrade(case_dir, config_dir)
+	reconfigure(case_dir, config_dir)
 	local first = helpers.read(config_dir .. '/wireguard')
-	helpers.equal(first, expected, name .. ': wireguard after the upgrade')
+	check_configs(case_dir, config_dir, name, before)
 	-- Byte for byte, read from the raw files rather than through a parser.
-	helpers.equal(private_key_line(first), private_key_line(before), name .. ': private key line')
-	helpers.equal(helpers.read(config_dir .. '/gluon'), gluon_before, name .. ': gluon config untouched')
+	helpers.equal(private_key_line(first), private_key_line(before.wireguard), name .. ': private key line')
 
-	upgrade(case_dir, config_dir)
-	helpers.equal(helpers.read(config_dir .. '/wireguard'), first, name .. ': a second run changes nothing')
+	reconfigure(case_dir, config_dir)
+	check_configs(case_dir, config_dir, name .. ' (second run)', before)
 end
 
 local tests = {}
@@ -69,17 +91,17 @@ tests['the key survives with unusual but valid base64 characters'] = function()
 	local config_dir = helpers.tempdir()
 	local key = "option privatekey '+/+/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='"
 	helpers.write(config_dir .. '/wireguard', "\nconfig wireguard 'mesh_vpn'\n\t" .. key .. "\n\n")
-	require('simple-uci').config_dir = config_dir
-	require('gluon.site').use({ mesh_vpn = { wireguard = { peers = {} } } })
-	dofile(script())
+	require('standin_state').uci_dir = config_dir
+	require('standin_state').site = { mesh_vpn = { wireguard = { peers = {} } } }
+	chain.reconfigure(script())
 	local after = helpers.read(config_dir .. '/wireguard')
 	assert(after:find('\n\t' .. key .. '\n', 1, true), 'key changed:\n' .. after)
 end
 
--- The stand-in must write what uci itself writes, or the fixtures would
+-- The stand-in must read and write uci's own format, or the fixtures would
 -- only prove agreement with the stand-in.
 tests['the uci stand-in rewrites uci-format files unchanged'] = function()
-	local uci = require 'simple-uci'
+	local uci = require 'uci_format'
 	local dir = helpers.tests_dir .. '/../../examples/ffmuc-node/etc/config'
 	for _, name in ipairs({ 'gluon', 'system', 'wireguard' }) do
 		local text = assert(helpers.read(dir .. '/' .. name), 'missing example config ' .. name)

@@ -15,8 +15,11 @@ use ubus_wire::{Attr, Data, Message, MessageType, Table};
 pub const SOCKET_ENV: &str = "MESH_VPN_WG_UBUS_SOCKET";
 /// The socket of current OpenWrt, then the one of releases before 21.02.
 const SOCKETS: [&str; 2] = [ubus_wire::DEFAULT_SOCKET, "/var/run/ubus.sock"];
-/// Upstream's wgpeerselector call waits 1000 ms; the daemon answers from a snapshot.
-pub const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+/// respondd answers every provider serially, so a frozen daemon must not hold it up
+/// (upstream's wgpeerselector call waits 1000 ms). The daemon answers from a snapshot
+/// in well under a millisecond (README, `status` latency); 50 ms leaves room for a
+/// busy router.
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(50);
 
 const OBJECT: &str = "mesh_vpn";
 const METHOD: &str = "status";

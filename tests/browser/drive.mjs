@@ -122,9 +122,13 @@ async function siteMode(page, rpc, env, { mode, changeable, effective }) {
 				assert(uciOverride(daemon.root) === null, 'UCI file got an override');
 			});
 
-		await check(`site mode ${label}: reconnect button is accepted`, async () => {
-			await page.click('#mesh-vpn-wg-reconnect');
-			await page.waitFor(`!!document.querySelector('[data-reconnect=accepted]')`, 'the reconnect notice');
+		await check(`site mode ${label}: disabled, so no Reconnect is offered and the page says why`, async () => {
+			const shown = await page.evaluate(`getComputedStyle(document.getElementById('mesh-vpn-wg-reconnect')).display`);
+			assert(shown === 'none', `reconnect button display: ${shown}`);
+			const hint = await page.evaluate(`document.getElementById('mesh-vpn-wg-reconnect-hint').textContent`);
+			assert(/switched off/.test(hint), `hint: ${hint}`);
+			const badge = await page.evaluate(`document.getElementById('mesh-vpn-wg-badge').className`);
+			assert(badge === 'label', `badge class: ${badge}`);
 		});
 	} finally {
 		await stop(daemon.handle);
@@ -144,12 +148,68 @@ async function readOnlyLogin(page, rpc, env) {
 	const viewer = await rpc.login('viewer');
 	const daemon = await startDaemon(env.tmp, env.socket, rpc, viewer, 'off-by-default');
 	try {
-		await check('read-only login: the ACL denies the switch, the page says so', async () => {
+		await check('read-only login: the state without controls that would be refused', async () => {
 			await loadView(page, env.port, viewer);
-			await page.click('#mesh-vpn-wg-lb-switch');
-			await page.waitFor(`document.querySelector('.notification [data-failure=denied]')?.textContent.includes('Access denied')`, 'the access denied message');
+			assert(await page.evaluate(`!!document.getElementById('mesh-vpn-wg-readonly')`), 'no read-only note');
+			assert(await page.evaluate(`document.getElementById('mesh-vpn-wg-lb-switch').disabled`), 'switch enabled');
+			assert(!(await page.evaluate(`!!document.getElementById('mesh-vpn-wg-reconnect')`)), 'reconnect offered');
+			// A disabled box takes no click; a forged change event must not send a call either.
+			await page.evaluate(`document.getElementById('mesh-vpn-wg-lb-switch').dispatchEvent(new Event('change'))`);
+			await new Promise((r) => setTimeout(r, 500));
+			assert(!(await page.evaluate(`!!document.querySelector('.notification')`)), 'a call was sent and refused');
 			assert(uciOverride(daemon.root) === null, 'UCI file got an override');
-			await page.screenshot(path.join(artifacts, 'luci-access-denied.png'));
+			await page.screenshot(path.join(artifacts, 'luci-read-only.png'));
+		});
+	} finally {
+		await stop(daemon.handle);
+	}
+}
+
+// Admin, owner may choose: focus on the switch survives a poll; a failed
+// call gives one banner with a severity, not a box inside a banner.
+async function pollAndBanner(page, rpc, env) {
+	const daemon = await startDaemon(env.tmp, env.socket, rpc, env.sid, 'off-by-default');
+	let stopped = false;
+	try {
+		await check('a poll updates values in place: keyboard focus on the switch survives', async () => {
+			await loadView(page, env.port, env.sid);
+			await page.evaluate(`document.getElementById('mesh-vpn-wg-lb-switch').focus()`);
+			const polls = await page.evaluate(`+document.getElementById('mesh-vpn-wg').getAttribute('data-polls')`);
+			await page.waitFor(`+document.getElementById('mesh-vpn-wg').getAttribute('data-polls') > ${polls}`, 'a poll');
+			const focused = await page.evaluate(`document.activeElement && document.activeElement.id`);
+			assert(focused === 'mesh-vpn-wg-lb-switch', `focus is on ${JSON.stringify(focused)}`);
+		});
+		await check('a failed call shows one banner with a severity', async () => {
+			await loadView(page, env.port, env.sid);
+			await stop(daemon.handle);
+			stopped = true;
+			await page.click('#mesh-vpn-wg-lb-switch');
+			await page.waitFor(`!!document.querySelector('.notification [data-failure]')`, 'the failure banner');
+			const nested = await page.evaluate(`document.querySelectorAll('.alert-message .alert-message').length`);
+			assert(nested === 0, `${nested} banner(s) inside a banner`);
+			const classes = await page.evaluate(`document.querySelector('.notification').className`);
+			assert(/\b(warning|danger)\b/.test(classes), `banner classes: ${classes}`);
+			await page.screenshot(path.join(artifacts, 'luci-failure-banner.png'));
+		});
+	} finally {
+		if (!stopped)
+			await stop(daemon.handle);
+	}
+}
+
+async function germanPlurals(page, rpc, env) {
+	const daemon = await startDaemon(env.tmp, env.socket, rpc, env.sid, 'on-by-default');
+	try {
+		await check('German: the page in German, plural forms from N_ (vor 1 Tag, vor 2 Tagen)', async () => {
+			await page.navigate(`http://127.0.0.1:${env.port}/?sid=${env.sid}&lang=de&view=mesh-vpn-wg/status`);
+			await page.waitFor(`document.getElementById('mesh-vpn-wg')?.getAttribute('data-state') === 'disabled'`, 'the German view');
+			const badge = await page.evaluate(`document.getElementById('mesh-vpn-wg-badge').textContent`);
+			assert(badge === 'aus', `badge: ${badge}`);
+			await page.evaluate(`L.require('mesh-vpn-wg.present').then((p) => { window.AGES = [p.age(86400), p.age(2 * 86400), p.age(60)]; })`);
+			await page.waitFor('!!window.AGES', 'the ages');
+			const ages = await page.evaluate('JSON.stringify(window.AGES)');
+			assert(ages === JSON.stringify(['vor 1 Tag', 'vor 2 Tagen', 'vor 1 Minute']), `ages: ${ages}`);
+			await page.screenshot(path.join(artifacts, 'luci-german.png'));
 		});
 	} finally {
 		await stop(daemon.handle);
@@ -165,7 +225,8 @@ async function main() {
 		await waitForFile(socket, 'the test ubusd socket');
 		const server = await start('uhttpd stand-in', 'python3', [path.join(HERE, 'uhttpd_standin.py'),
 			'--socket', socket, '--acl', path.join(APP, 'root/usr/share/rpcd/acl.d/luci-app-mesh-vpn-wg.json'),
-			'--htdocs', path.join(APP, 'htdocs'), '--standin', path.join(HERE, 'standin')], { ready: /listening on (\d+)/ });
+			'--htdocs', path.join(APP, 'htdocs'), '--standin', path.join(HERE, 'standin'), '--po', path.join(APP, 'po')],
+			{ ready: /listening on (\d+)/ });
 		const port = server.match[1];
 		const chromium = await start('chromium', process.env.CHROMIUM ?? 'chromium', [...CHROMIUM_FLAGS,
 			`--user-data-dir=${path.join(tmp, 'chromium-profile')}`, '--remote-debugging-port=0',
@@ -178,6 +239,8 @@ async function main() {
 			await siteMode(page, rpc, env, mode);
 		await daemonAbsent(page, env);
 		await readOnlyLogin(page, rpc, env);
+		await pollAndBanner(page, rpc, env);
+		await germanPlurals(page, rpc, env);
 		page.close();
 	} catch (e) {
 		failed++;

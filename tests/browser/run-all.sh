@@ -11,7 +11,7 @@ if ! command -v node >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; } \
     || echo "apt-get could not install nodejs"
 fi
-node --test luci-app-mesh-vpn-wg/tests/*.test.js
+node --test luci-app-mesh-vpn-wg/tests/*.test.js tests/browser/standin.test.js
 
 echo "== Gluon config-mode page: lua5.1 tests"
 if ! command -v lua5.1 >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then

@@ -10,15 +10,19 @@ Prints "listening on PORT" once ready."""
 import argparse
 import fnmatch
 import json
+import re
 import secrets
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import ubus_client
 
 DEFAULT_SID = "0" * 32
+# The menu node's ACL dependency (root/usr/share/luci/menu.d/luci-app-mesh-vpn-wg.json).
+VIEW_GROUP = "luci-app-mesh-vpn-wg"
 TIMEOUT_SECONDS = 10
 # rpcd users of this test: password, and the access groups granted as (read, write).
 USERS = {
@@ -53,14 +57,25 @@ class Rpcd:
                 grants.extend(self.groups.get(name, {}).get(level, {}).get("ubus", {}).items())
         sid = secrets.token_hex(16)
         with self.lock:
-            self.sessions[sid] = grants
+            self.sessions[sid] = (grants, set(user[1]), set(user[2]))
         return {"ubus_rpc_session": sid, "timeout": 300, "expires": 300, "data": {"username": username}}
+
+    def nodespec(self, sid, group):
+        """What LuCI's server puts in env.nodespec: `satisfied` when the session
+        holds the node's ACL group, `readonly` when only for reading."""
+        with self.lock:
+            session = self.sessions.get(sid)
+        if session is None:
+            return {"satisfied": False, "readonly": False}
+        _, read, write = session
+        return {"satisfied": group in read or group in write, "readonly": group not in write}
 
     def allowed(self, sid, obj, method):
         with self.lock:
-            grants = self.sessions.get(sid)
-        if grants is None:
+            session = self.sessions.get(sid)
+        if session is None:
             return False
+        grants = session[0]
         return any(
             fnmatch.fnmatchcase(obj, pattern) and any(fnmatch.fnmatchcase(method, f) for f in functions)
             for pattern, functions in grants
@@ -74,9 +89,9 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         if path == "/":
-            return self.send_file(self.server.standin / "index.html", "text/html")
+            return self.send_page(parse_qs(query))
         if path == "/standin/luci.js":
             return self.send_file(self.server.standin / "luci.js", "application/javascript")
         root = self.server.htdocs.resolve()
@@ -138,6 +153,16 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             ubus.close()
 
+    def send_page(self, query):
+        """The stand-in page with what LuCI's server renders into it: the
+        session's node permissions and the language's catalogue."""
+        sid = query.get("sid", [DEFAULT_SID])[0]
+        lang = query.get("lang", ["en"])[0]
+        page = (self.server.standin / "index.html").read_text()
+        page = page.replace("/*NODESPEC*/null", json.dumps(self.server.rpcd.nodespec(sid, VIEW_GROUP)))
+        page = page.replace("/*TR*/{}", json.dumps(catalogue(self.server.po / lang / "mesh-vpn-wg.po")))
+        self.send_body(200, page.encode(), "text/html")
+
     def send_file(self, path, content_type):
         self.send_body(200, path.read_bytes(), content_type)
 
@@ -150,18 +175,51 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def po_string(text):
+    return json.loads(f'"{text}"')
+
+
+def catalogue(po_file):
+    """A .po file as window.TR for the stand-in's _() and N_(), laid out as
+    LuCI's (cbi.js) but keyed by text, not by its hash: msgid -> msgstr,
+    singular + U+0002 + form index -> that form, "00000000" -> plural rule."""
+    if not re.fullmatch(r"[a-z_A-Z]+", po_file.parent.name) or not po_file.is_file():
+        return {}
+    tr, entry = {}, {}
+    for line in po_file.read_text().splitlines() + [""]:
+        m = re.match(r'^(msgid|msgid_plural|msgstr(?:\[(\d)\])?) "(.*)"$', line)
+        if m:
+            entry[m.group(1)] = po_string(m.group(3))
+        elif line.startswith('"') and entry:
+            last = list(entry)[-1]
+            entry[last] += po_string(line[1:-1])
+        elif not line.strip() and entry:
+            if entry.get("msgid") == "":
+                rule = re.search(r"Plural-Forms:[^;]*;\s*(plural=[^;]*;)", entry.get("msgstr", ""))
+                tr["00000000"] = rule.group(1) if rule else "plural=(n != 1);"
+            elif "msgid_plural" in entry:
+                for key in sorted(k for k in entry if k.startswith("msgstr[") and entry[k]):
+                    tr[entry["msgid"] + "\u0002" + key[7:-1]] = entry[key]
+            elif entry.get("msgstr"):
+                tr[entry["msgid"]] = entry["msgstr"]
+            entry = {}
+    return tr
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--socket", required=True)
     parser.add_argument("--acl", required=True)
     parser.add_argument("--htdocs", required=True)
     parser.add_argument("--standin", required=True)
+    parser.add_argument("--po", required=True, help="the app's po/ directory")
     options = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.socket_path = options.socket
     server.rpcd = Rpcd(options.acl)
     server.htdocs = Path(options.htdocs)
     server.standin = Path(options.standin)
+    server.po = Path(options.po)
     print(f"listening on {server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

@@ -1,154 +1,181 @@
--- The gluon-web controller and model against stand-ins of Gluon's modules
--- (gluon.site, simple-uci, gluon.util, ubus) and of the gluon-web classes:
--- page hidden where the site fixes the mode, default from UCI, what is
--- written on submit, live status only when mesh_vpn answers.
-local H = dofile(arg[0]:gsub('[^/]*$', '') .. 'harness.lua')
-local ROOT = arg[0]:gsub('tests/[^/]*$', '') .. 'luasrc/lib/gluon/config-mode/'
+-- The config-mode page (controller + model) and the wizard step, run through
+-- gluon-web's form handling (tests/gluon_web.lua over the class stand-in)
+-- with the stand-ins of simple-uci, gluon.site and ubus: what is shown, what
+-- a POST writes (byte for byte elsewhere in the file), and the translations.
+local here = arg[0]:gsub('[^/]*$', '')
+local TESTS = here .. '../../tests/'
+package.path = table.concat({ TESTS .. '?.lua', TESTS .. 'standins/?.lua',
+	here .. '../luasrc/usr/lib/lua/?.lua', package.path }, ';')
 
-local function stub_site(mode)
-	local wireguard = { loadbalancing = function() return mode end }
-	return { mesh_vpn = { wireguard = wireguard } }
+local H = dofile(here .. 'harness.lua')
+local web = require 'gluon_web'
+local helpers = require 'helpers'
+local state = require 'standin_state'
+
+local ROOT = here .. '../luasrc/lib/gluon/config-mode/'
+local MODEL = ROOT .. 'model/admin/mesh_vpn_wg.lua'
+local CONTROLLER = ROOT .. 'controller/admin/mesh_vpn_wg.lua'
+local WIZARD = ROOT .. 'wizard/0310-mesh-vpn-wg.lua'
+local PKG = 'gluon-web-mesh-vpn-wg'
+local KEY_LINE = "\toption privatekey 'WK7hMVJ+bGzAFuHRc+Z+N1DfgtpwnTlBx4+JVUmFcWc='\n"
+
+local function catalogues(lang)
+	return { [PKG] = web.catalogue(lang and (here .. '../i18n/' .. lang .. '.po')) }
 end
 
-local function stub_uci(values)
-	local uci = { values = values, saved = {}, committed = {} }
-	function uci:get(config, section, option)
-		return self.values[config .. '.' .. section .. '.' .. option]
+-- A node: site mode, the override in UCI (or nil), the daemon's reply.
+local function node(mode, override, reply)
+	local dir = helpers.tempdir()
+	local text = "\nconfig wireguard 'mesh_vpn'\n\toption enabled '1'\n" .. KEY_LINE
+	if override then
+		text = text .. "\toption loadbalancing '" .. override .. "'\n"
 	end
-	function uci:set(config, section, option, value)
-		self.values[config .. '.' .. section .. '.' .. option] = value
+	helpers.write(dir .. '/wireguard', text .. '\n')
+	for _, m in ipairs({ 'simple-uci', 'gluon.site' }) do package.loaded[m] = nil end
+	state.uci_dir, state.ubus_reply = dir, reply
+	state.site = { mesh_vpn = { wireguard = { loadbalancing = mode } } }
+	return dir
+end
+
+local function wireguard(dir) return helpers.read(dir .. '/wireguard') end
+local function override_in(dir) return wireguard(dir):match("option loadbalancing '([^']*)'") end
+
+local function page(lang, used)
+	return web.load_model(MODEL, catalogues(lang), PKG, used)
+end
+
+local function wizard(lang, used)
+	return web.load_wizard({ WIZARD }, require('simple-uci').cursor(), catalogues(lang), used)
+end
+
+local FIXED = { 'on', 'off', false }
+local CHANGEABLE = { 'on-by-default', 'off-by-default' }
+
+local function case(name, fn)
+	H.test(name, function()
+		local ok, err = pcall(fn)
+		helpers.cleanup()
+		if not ok then error(err, 0) end
+	end)
+end
+
+case('the menu entry exists only where the owner may choose', function()
+	for _, mode in ipairs(FIXED) do
+		node(mode or nil)
+		H.eq(#web.load_controller(CONTROLLER), 0, 'entries for ' .. tostring(mode))
 	end
-	function uci:save(config) table.insert(self.saved, config) end
-	function uci:commit(config) table.insert(self.committed, config) end
-	return uci
-end
-
--- A daemon answering `reply`, or none at all when reply is nil.
-local function stub_ubus(reply)
-	return {
-		connect = function()
-			if reply == nil then return nil end
-			local function call(_, obj, method)
-				if obj ~= 'mesh_vpn' or method ~= 'status' then return nil, 4 end
-				if type(reply) == 'number' then return nil, reply end -- ubus-lua: nil, status
-				return reply
-			end
-			return { call = call, close = function() end }
-		end,
-	}
-end
-
--- gluon-web classes, recording what the model builds.
-local function web_env()
-	local built = { sections = {}, options = {} }
-	local env = setmetatable({ translate = function(s) return s end, built = built }, { __index = _G })
-	env.Section, env.Flag = 'Section', 'Flag'
-	env.Form = function(title)
-		local f = { title = title }
-		function f:section(_, section_title, desc)
-			local s = { title = section_title, desc = desc }
-			function s:option(class, id, label)
-				local o = { class = class, id = id, label = label }
-				built.options[id] = o
-				return o
-			end
-			table.insert(built.sections, s)
-			return s
-		end
-		return f
-	end
-	return env
-end
-
-local function load_model(mode, uci_values, reply, setup_mode)
-	local uci = stub_uci(uci_values or {})
-	local util = { reconfigured = 0, in_setup_mode = function() return setup_mode ~= false end }
-	function util.reconfigure_asynchronously() util.reconfigured = util.reconfigured + 1 end
-	package.loaded['gluon.site'] = stub_site(mode)
-	package.loaded['simple-uci'] = { cursor = function() return uci end }
-	package.loaded['gluon.util'] = util
-	package.loaded['ubus'] = stub_ubus(reply)
-	local env = web_env()
-	local chunk = assert(loadfile(ROOT .. 'model/admin/mesh_vpn_wg.lua'))
-	setfenv(chunk, env)
-	local form = chunk()
-	return { form = form, built = env.built, uci = uci, util = util }
-end
-
-local function controller_entries(mode)
-	package.loaded['gluon.site'] = stub_site(mode)
-	local entries = {}
-	local env = setmetatable({
-		package = function() end,
-		model = function(name) return name end,
-		_ = function(s) return s end,
-		entry = function(path, target) table.insert(entries, table.concat(path, '/') .. '=' .. target) end,
-	}, { __index = _G })
-	local chunk = assert(loadfile(ROOT .. 'controller/admin/mesh_vpn_wg.lua'))
-	setfenv(chunk, env)
-	chunk()
-	return entries
-end
-
-H.test('the menu entry exists only for the *-by-default modes', function()
-	for _, mode in ipairs({ 'on', 'off', false }) do
-		H.eq(#controller_entries(mode or nil), 0, 'entries for ' .. tostring(mode))
-	end
-	for _, mode in ipairs({ 'on-by-default', 'off-by-default' }) do
-		local entries = controller_entries(mode)
+	for _, mode in ipairs(CHANGEABLE) do
+		node(mode)
+		local entries = web.load_controller(CONTROLLER)
 		H.eq(#entries, 1, 'entries for ' .. mode)
-		H.eq(entries[1], 'admin/mesh_vpn_wg=admin/mesh_vpn_wg', 'entry')
+		H.eq(entries[1].path .. ' ' .. entries[1].target, 'admin/mesh_vpn_wg model:admin/mesh_vpn_wg', 'entry')
 	end
 end)
 
-H.test('fixed site modes get no toggle, even if reached directly', function()
-	for _, mode in ipairs({ 'on', 'off', false }) do
-		local m = load_model(mode or nil, { ['wireguard.mesh_vpn.loadbalancing'] = '1' })
-		H.eq(m.built.options.loadbalancing, nil, 'toggle for ' .. tostring(mode))
-		H.eq(#m.built.sections, 1, 'sections for ' .. tostring(mode))
-	end
-end)
-
-H.test('the default is the effective value from site mode and override', function()
-	local cases = {
-		{ 'on-by-default', nil, true }, { 'on-by-default', '0', false },
-		{ 'off-by-default', nil, false }, { 'off-by-default', '1', true },
-		{ 'off-by-default', 'true', false },
-	}
+case('page: the checkbox follows UCI and the site default', function()
+	local cases = { { 'on-by-default', nil, true }, { 'on-by-default', '0', false },
+		{ 'off-by-default', nil, false }, { 'off-by-default', '1', true }, { 'off-by-default', 'true', false } }
 	for _, c in ipairs(cases) do
-		local m = load_model(c[1], { ['wireguard.mesh_vpn.loadbalancing'] = c[2] })
-		H.eq(m.built.options.loadbalancing.default, c[3], c[1] .. '/' .. tostring(c[2]))
+		node(c[1], c[2])
+		local models = page()
+		web.request(models, 'GET')
+		H.eq(web.options(models).loadbalancing:cfgvalue(), c[3], c[1] .. '/' .. tostring(c[2]))
 	end
 end)
 
-H.test('submitting writes and commits the override', function()
-	local m = load_model('off-by-default', {})
-	m.built.options.loadbalancing:write(true)
-	H.eq(m.uci.values['wireguard.mesh_vpn.loadbalancing'], '1', 'value')
-	H.eq(m.uci.committed[1], 'wireguard', 'committed')
-	H.eq(m.util.reconfigured, 0, 'no reconfigure in setup mode')
-
-	m = load_model('on-by-default', { ['wireguard.mesh_vpn.loadbalancing'] = '1' }, nil, false)
-	m.built.options.loadbalancing:write(false)
-	H.eq(m.uci.values['wireguard.mesh_vpn.loadbalancing'], '0', 'value')
-	H.eq(m.util.reconfigured, 1, 'reconfigure outside setup mode')
+case('page: saving writes only the override; the key line stays byte for byte', function()
+	local dir = node('off-by-default')
+	local before = wireguard(dir)
+	web.post(page(), { loadbalancing = true })
+	H.eq(override_in(dir), '1', 'override after ticking')
+	H.eq(wireguard(dir), before:gsub('\n\n$', "\n\toption loadbalancing '1'\n\n"), 'the whole file')
+	web.post(page(), { loadbalancing = false })
+	H.eq(override_in(dir), '0', 'override after unticking')
+	assert(wireguard(dir):find(KEY_LINE, 1, true), 'private key line changed')
 end)
 
-H.test('keeping the site default writes nothing', function()
-	local m = load_model('on-by-default', {})
-	m.built.options.loadbalancing:write(true)
-	H.eq(m.uci.values['wireguard.mesh_vpn.loadbalancing'], nil, 'value')
-	H.eq(#m.uci.committed, 0, 'commits')
+case('page: keeping the site default writes nothing; a GET writes nothing', function()
+	local dir = node('on-by-default')
+	local before = wireguard(dir)
+	web.post(page(), { loadbalancing = true })
+	H.eq(wireguard(dir), before, 'after saving the default')
+	web.request(page(), 'GET')
+	H.eq(wireguard(dir), before, 'after a GET')
 end)
 
-H.test('live status only when mesh_vpn answers', function()
-	local absent = load_model('on-by-default', {}, nil)
-	H.eq(#absent.built.sections, 1, 'sections without daemon')
-	local running = load_model('on-by-default', {}, { state = 'connected', peer = { name = 'gw2' } })
-	H.eq(#running.built.sections, 2, 'sections with daemon')
-	H.eq(running.built.sections[2].desc, 'Mesh VPN state: connected, gateway gw2', 'status line')
-	local failing = load_model('on-by-default', {}, 6)
-	H.eq(#failing.built.sections, 1, 'sections when the call fails')
+case('page: a fixed site mode gets no checkbox, and forged POSTs change nothing', function()
+	for _, mode in ipairs(FIXED) do
+		local dir = node(mode or nil, '1')
+		local before = wireguard(dir)
+		local models = page()
+		H.eq(web.options(models).loadbalancing, nil, 'checkbox for ' .. tostring(mode))
+		web.request(models, 'POST', { ['id.1'] = '1', ['id.1.2.loadbalancing'] = '1' })
+		H.eq(wireguard(dir), before, 'after a forged POST, ' .. tostring(mode))
+	end
+end)
+
+case('page: the live line only when mesh_vpn answers', function()
+	node('on-by-default', nil, nil)
+	H.eq(#page()[1].children, 1, 'sections without ubusd')
+	node('on-by-default', nil, 4)
+	H.eq(#page()[1].children, 1, 'sections when mesh_vpn is missing')
+	node('on-by-default', nil, { state = 'connected', peer = { name = 'gw2' } })
+	local sections = page()[1].children
+	H.eq(#sections, 2, 'sections with the daemon')
+	H.eq(sections[2].description, 'Mesh VPN state: connected, gateway gw2', 'status line')
+end)
+
+case('wizard: the step appears only where the owner may choose', function()
+	for _, mode in ipairs(FIXED) do
+		node(mode or nil)
+		H.eq(web.options(wizard()).mesh_vpn_wg_loadbalancing, nil, 'step for ' .. tostring(mode))
+	end
+	for _, mode in ipairs(CHANGEABLE) do
+		node(mode, '1')
+		H.eq(web.options(wizard()).mesh_vpn_wg_loadbalancing:cfgvalue(), true, 'default for ' .. mode)
+	end
+end)
+
+case('wizard: says when the choice applies, from gluon.mesh_vpn.enabled', function()
+	local dir = node('on-by-default')
+	local description = function() return wizard()[1].children[2].description end
+	assert(description():find('off at the moment', 1, true), 'no hint that the VPN is off: ' .. description())
+	helpers.write(dir .. '/gluon', "\nconfig mesh_vpn 'mesh_vpn'\n\toption enabled '1'\n\n")
+	package.loaded['simple-uci'] = nil
+	assert(description():find('applies while', 1, true), 'wrong hint with the VPN on: ' .. description())
+end)
+
+case('wizard: saving sets and saves the override, nothing else', function()
+	local dir = node('on-by-default')
+	local before = wireguard(dir)
+	web.post(wizard(), { mesh_vpn_wg_loadbalancing = false })
+	H.eq(override_in(dir), '0', 'override')
+	H.eq(wireguard(dir), before:gsub('\n\n$', "\n\toption loadbalancing '0'\n\n"), 'the whole file')
+	web.post(wizard(), { mesh_vpn_wg_loadbalancing = true })
+	H.eq(override_in(dir), '1', 'override back on')
+end)
+
+-- Every text both pages show has a German and a French translation, and a
+-- page in French shows French.
+case('translations: de and fr cover every text, and fr shows French', function()
+	local used = {}
+	node('on-by-default', nil, { state = 'connected', peer = { name = 'gw1' } })
+	page(nil, used)
+	wizard(nil, used)
+	node('on')
+	page(nil, used)
+	for _, lang in ipairs({ 'de', 'fr' }) do
+		local cat = catalogues(lang)[PKG]
+		for msgid in pairs(used) do
+			assert(cat[msgid] and cat[msgid] ~= '', lang .. '.po has no translation for: ' .. msgid)
+		end
+	end
+	node('off-by-default')
+	local french = page('fr')
+	H.eq(french[1].title, catalogues('fr')[PKG]['Mesh VPN loadbalancing'], 'French title')
+	assert(french[1].title ~= 'Mesh VPN loadbalancing', 'the French title is English')
+	local step = web.options(wizard('fr')).mesh_vpn_wg_loadbalancing
+	assert(step.title ~= 'Let the broker assign the gateway (loadbalancing)', 'the wizard step is English in fr')
 end)
 
 H.run()

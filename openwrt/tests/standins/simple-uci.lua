@@ -1,127 +1,37 @@
--- TEST STAND-IN for Gluon's `simple-uci` Lua binding (not the real one).
--- It reads and writes UCI files in `M.config_dir` in uci's own file format.
--- Difference from the real binding, on purpose: save() writes the file at
--- once (the real one writes a delta that Gluon's 998-commit commits).
+-- TEST STAND-IN for Gluon's `simple-uci` (not the real one). Real module:
+-- freifunk-gluon/packages libs/lua-simple-uci/src/simple-uci.lua, a cursor
+-- of the OpenWrt uci binding plus set (booleans), delete_all, section, tset,
+-- get_bool, get_first. This one offers a subset of those names (checked by
+-- standins_surface_test.lua against tests/api/) over uci-format files in
+-- standin_state.uci_dir. Differences on purpose: save() writes the file at
+-- once (the real one writes a delta that Gluon's 998-commit commits), and
+-- the files are read when the cursor is made and written whole.
 
-local M = { config_dir = '/etc/config' }
+local format = require 'uci_format'
+local state = require 'standin_state'
 
-local function parse_words(line)
-	local words, pos = {}, 1
-	while true do
-		pos = line:find('%S', pos)
-		if not pos or line:sub(pos, pos) == '#' then
-			return words
-		end
-		local word = {}
-		while pos <= #line and not line:sub(pos, pos):match('%s') do
-			local char = line:sub(pos, pos)
-			if char == "'" or char == '"' then
-				local close = line:find(char, pos + 1, true)
-				if not close then
-					return nil, 'unterminated quote'
-				end
-				word[#word + 1] = line:sub(pos + 1, close - 1)
-				pos = close + 1
-			elseif char == '\\' then
-				-- Outside quotes a backslash escapes the next character ('\'' in uci files).
-				word[#word + 1] = line:sub(pos + 1, pos + 1)
-				pos = pos + 2
-			else
-				local stop = line:find("[%s'\"\\]", pos) or #line + 1
-				word[#word + 1] = line:sub(pos, stop - 1)
-				pos = stop
-			end
-		end
-		words[#words + 1] = table.concat(word)
-	end
-end
-
-local function parse(text, file)
-	local sections, anonymous = {}, 0
-	local current
-	local line_number = 0
-	for line in (text .. '\n'):gmatch('([^\n]*)\n') do
-		line_number = line_number + 1
-		local words, problem = parse_words(line)
-		if not words then
-			error(string.format('%s:%d: %s', file, line_number, problem))
-		end
-		local kind = words[1]
-		if kind == 'config' then
-			local name = words[3]
-			if not name then
-				anonymous = anonymous + 1
-				name = string.format('cfg%02x', anonymous)
-			end
-			current = { name = name, type = words[2], options = {}, order = {}, anonymous = words[3] == nil }
-			sections[#sections + 1] = current
-		elseif (kind == 'option' or kind == 'list') and current then
-			local option, value = words[2], words[3] or ''
-			if current.options[option] == nil then
-				current.order[#current.order + 1] = option
-			end
-			if kind == 'list' then
-				local list = type(current.options[option]) == 'table' and current.options[option] or {}
-				list[#list + 1] = value
-				current.options[option] = list
-			else
-				current.options[option] = value
-			end
-		elseif kind ~= nil then
-			error(string.format('%s:%d: unexpected %q', file, line_number, kind))
-		end
-	end
-	return sections
-end
-
-local function quote(value)
-	return "'" .. value:gsub("'", "'\\''") .. "'"
-end
-
-local function serialize(sections)
-	local out = {}
-	for _, section in ipairs(sections) do
-		-- uci writes anonymous sections without a name.
-		local name = section.anonymous and '' or ' ' .. quote(section.name)
-		out[#out + 1] = '\nconfig ' .. section.type .. name .. '\n'
-		for _, option in ipairs(section.order) do
-			local value = section.options[option]
-			if type(value) == 'table' then
-				for _, item in ipairs(value) do
-					out[#out + 1] = '\tlist ' .. option .. ' ' .. quote(item) .. '\n'
-				end
-			else
-				out[#out + 1] = '\toption ' .. option .. ' ' .. quote(value) .. '\n'
-			end
-		end
-	end
-	out[#out + 1] = '\n'
-	return table.concat(out)
-end
+local M = { APIVERSION = 2 }
 
 local Cursor = {}
 Cursor.__index = Cursor
 
-function M.cursor()
-	return setmetatable({ configs = {}, dir = M.config_dir }, Cursor)
-end
-
-function Cursor:load(config)
-	if not self.configs[config] then
-		local path = self.dir .. '/' .. config
+-- Internal helpers are locals, so the cursor's surface stays the real one's.
+local function load(self, config)
+	if not self[1][config] then
+		local path = self[2] .. '/' .. config
 		local file = io.open(path)
 		local sections = {}
 		if file then
-			sections = parse(file:read('*a'), path)
+			sections = format.parse(file:read('*a'), path)
 			file:close()
 		end
-		self.configs[config] = sections
+		self[1][config] = sections
 	end
-	return self.configs[config]
+	return self[1][config]
 end
 
-function Cursor:find(config, name)
-	for index, section in ipairs(self:load(config)) do
+local function find(self, config, name)
+	for index, section in ipairs(load(self, config)) do
 		if section.name == name then
 			return section, index
 		end
@@ -129,6 +39,12 @@ function Cursor:find(config, name)
 	return nil
 end
 
+function M.cursor()
+	return setmetatable({ {}, state.uci_dir }, Cursor)
+end
+
+-- uci stores every value as a string or a list of strings; simple-uci
+-- turns booleans into '1'/'0' first.
 local function to_value(value)
 	if type(value) == 'boolean' then
 		return value and '1' or '0'
@@ -145,7 +61,7 @@ local function to_value(value)
 end
 
 function Cursor:get(config, name, option)
-	local section = self:find(config, name)
+	local section = find(self, config, name)
 	if not section then
 		return nil
 	end
@@ -161,7 +77,7 @@ function Cursor:get_bool(config, name, option)
 end
 
 function Cursor:get_all(config, name)
-	local section = self:find(config, name)
+	local section = find(self, config, name)
 	if not section then
 		return nil
 	end
@@ -175,12 +91,12 @@ end
 -- set(config, name, type) creates or retypes a section; with four arguments
 -- it sets an option, and an empty value deletes it, as uci does.
 function Cursor:set(config, name, option, value)
-	local section = self:find(config, name)
+	local section = find(self, config, name)
 	if value == nil then
 		if section then
 			section.type = option
 		else
-			local sections = self:load(config)
+			local sections = load(self, config)
 			sections[#sections + 1] = { name = name, type = option, options = {}, order = {} }
 		end
 		return true
@@ -200,12 +116,12 @@ function Cursor:set(config, name, option, value)
 end
 
 function Cursor:delete(config, name, option)
-	local section, index = self:find(config, name)
+	local section, index = find(self, config, name)
 	if not section then
 		return false
 	end
 	if option == nil then
-		table.remove(self:load(config), index)
+		table.remove(load(self, config), index)
 		return true
 	end
 	if section.options[option] == nil then
@@ -221,24 +137,29 @@ function Cursor:delete(config, name, option)
 	return true
 end
 
--- Options are set in sorted order so test output does not depend on the
--- order pairs() happens to visit a table in.
+-- As the real tset: pairs() order, so a writer's option order is not
+-- something a test may rely on (compare with uci_format.difference).
+function Cursor:tset(config, name, values)
+	local ok = true
+	for option, value in pairs(values) do
+		if option:sub(1, 1) ~= '.' then
+			ok = self:set(config, name, option, value) and ok
+		end
+	end
+	return ok
+end
+
 function Cursor:section(config, kind, name, values)
-	self:set(config, name, kind)
-	local options = {}
-	for option in pairs(values or {}) do
-		options[#options + 1] = option
+	local ok = self:set(config, name, kind)
+	if ok and values then
+		ok = self:tset(config, name, values)
 	end
-	table.sort(options)
-	for _, option in ipairs(options) do
-		self:set(config, name, option, values[option])
-	end
-	return name
+	return ok and name
 end
 
 function Cursor:foreach(config, kind, callback)
 	local matching = {}
-	for _, section in ipairs(self:load(config)) do
+	for _, section in ipairs(load(self, config)) do
 		if kind == nil or section.type == kind then
 			matching[#matching + 1] = section.name
 		end
@@ -248,6 +169,21 @@ function Cursor:foreach(config, kind, callback)
 			break
 		end
 	end
+end
+
+function Cursor:get_first(config, kind, option, default)
+	local found = default
+	self:foreach(config, kind, function(section)
+		local value = section['.name']
+		if option then
+			value = section[option]
+		end
+		if value ~= nil then
+			found = value
+			return false
+		end
+	end)
+	return found
 end
 
 function Cursor:delete_all(config, kind, predicate)
@@ -263,19 +199,16 @@ function Cursor:delete_all(config, kind, predicate)
 end
 
 function Cursor:save(config)
-	local sections = self.configs[config]
+	local sections = self[1][config]
 	if not sections then
 		return true
 	end
-	local file = assert(io.open(self.dir .. '/' .. config, 'w'))
-	file:write(serialize(sections))
+	local file = assert(io.open(self[2] .. '/' .. config, 'w'))
+	file:write(format.serialize(sections))
 	file:close()
 	return true
 end
 
 Cursor.commit = Cursor.save
-
-M.parse = parse
-M.serialize = serialize
 
 return M

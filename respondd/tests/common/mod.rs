@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use respondd_mesh_vpn_wg::jsonc::{JsonObject, Owned};
 use respondd_mesh_vpn_wg::ubus::SOCKET_ENV;
+use respondd_mesh_vpn_wg::uci::ROOT_ENV;
 use serde_json::Value as Json;
 
 pub const LIBRARY: &str = "librespondd_mesh_vpn_wg.so";
@@ -105,9 +106,18 @@ fn dl_error() -> String {
 static SOCKET_LOCK: Mutex<()> = Mutex::new(());
 
 pub fn with_socket<T>(socket: &Path, f: impl FnOnce() -> T) -> T {
+    // A root with no UCI file: nothing to fall back to.
+    with_node(socket, &socket.with_extension("no-root"), f)
+}
+
+/// As `with_socket`, with the node's files (`etc/config/wireguard`) under `root`.
+pub fn with_node<T>(socket: &Path, root: &Path, f: impl FnOnce() -> T) -> T {
     let _guard: MutexGuard<'_, ()> = SOCKET_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    // SAFETY: every reader of the variable in this process holds the lock.
-    unsafe { std::env::set_var(SOCKET_ENV, socket) };
+    // SAFETY: every reader of the variables in this process holds the lock.
+    unsafe {
+        std::env::set_var(SOCKET_ENV, socket);
+        std::env::set_var(ROOT_ENV, root);
+    }
     f()
 }
 

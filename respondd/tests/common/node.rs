@@ -30,8 +30,12 @@ pub fn write_tree(root: &Path, enabled: bool) {
             }],
         }},
     });
+    // With the site's gateway as the upgrade script writes it.
     let wireguard = format!(
-        "\nconfig wireguard 'mesh_vpn'\n\toption enabled '{}'\n\toption privatekey '{PRIVATE_KEY}'\n\n",
+        "\nconfig wireguard 'mesh_vpn'\n\toption enabled '{}'\n\toption privatekey '{PRIVATE_KEY}'\n\n\
+         config peer 'peer_1'\n\toption enabled '1'\n\toption endpoint 'gw1.example.net:40011'\n\
+         \toption publickey 'TszFS3oFRdhsJP3K0VOlklGMGYZy+oFCtlaghXJqW2g='\n\
+         \toption link_address 'fe80::27c:16ff:fec0:6c74'\n\n",
         u8::from(enabled)
     );
     write(root, "lib/gluon/site.json", &site.to_string());

@@ -10,9 +10,13 @@
  *     (JSON-RPC errors reject with "RPC call to o/m failed with error C: M",
  *     a nonzero ubus status resolves to that number unless `reject` is set);
  *   - E()/dom.content, ui.createHandlerFn, ui.addNotification, poll.add,
- *     baseclass.extend and view.extend in their documented shape.
- * No translations are loaded: _() returns its argument, as LuCI does for
- * English.
+ *     baseclass.extend and view.extend in their documented shape;
+ *   - L.hasViewPermission() from env.nodespec, which the uhttpd stand-in
+ *     computes from the session's ACL grants as LuCI's server does;
+ *   - _() and N_() over window.TR, a catalogue the uhttpd stand-in builds
+ *     from the app's po/<lang>/ file (LuCI compiles the same .po files).
+ * Every name offered is in luci-names.json with the LuCI source file it comes
+ * from; standin.test.js checks that.
  */
 (function(window, document) {
 	'use strict';
@@ -95,7 +99,14 @@
 	};
 
 	var L = {
-		env: { base_url: '/luci-static/resources', rpc_url: '/ubus/', sessionid: null },
+		env: { resource: '/luci-static/resources', ubuspath: '/ubus/', sessionid: null, nodespec: null },
+		/* luci.js: null = no access, false = read-only, true = write granted. */
+		hasViewPermission: function() {
+			var spec = L.env.nodespec;
+			if (!L.isObject(spec) || !spec.satisfied)
+				return null;
+			return !spec.readonly;
+		},
 		bind: function(fn, self) {
 			return Function.prototype.bind.apply(fn, [ self ].concat(Array.prototype.slice.call(arguments, 2)));
 		},
@@ -111,33 +122,34 @@
 	};
 
 	var rpcRequestID = 1;
-	var rpc = baseclass.extend({
-		handleReply: function(req, msg) {
-			if (!L.isObject(msg) || msg.jsonrpc != '2.0')
-				L.raise('RPCError', 'RPC call to %s/%s returned invalid message frame', req.object, req.method);
-			if (L.isObject(msg.error) && msg.error.code && msg.error.message)
-				L.raise('RPCError', 'RPC call to %s/%s failed with error %d: %s',
-					req.object, req.method, msg.error.code, msg.error.message);
 
-			var ret = null;
-			if (Array.isArray(msg.result)) {
-				if (req.raise && msg.result[0] !== 0)
-					L.raise('RPCError', 'RPC call to %s/%s failed with ubus code %d: %s',
-						req.object, req.method, msg.result[0], 'ubus status ' + msg.result[0]);
-				ret = (msg.result.length > 1) ? msg.result[1] : msg.result[0];
+	function handleReply(req, msg) {
+		if (!L.isObject(msg) || msg.jsonrpc != '2.0')
+			L.raise('RPCError', 'RPC call to %s/%s returned invalid message frame', req.object, req.method);
+		if (L.isObject(msg.error) && msg.error.code && msg.error.message)
+			L.raise('RPCError', 'RPC call to %s/%s failed with error %d: %s',
+				req.object, req.method, msg.error.code, msg.error.message);
+
+		var ret = null;
+		if (Array.isArray(msg.result)) {
+			if (req.raise && msg.result[0] !== 0)
+				L.raise('RPCError', 'RPC call to %s/%s failed with ubus code %d: %s',
+					req.object, req.method, msg.result[0], 'ubus status ' + msg.result[0]);
+			ret = (msg.result.length > 1) ? msg.result[1] : msg.result[0];
+		}
+		if (req.expect)
+			for (var key in req.expect) {
+				if (ret != null && key != '')
+					ret = ret[key];
+				if (ret == null || Object.prototype.toString.call(ret) != Object.prototype.toString.call(req.expect[key]))
+					ret = req.expect[key];
+				break;
 			}
-			if (req.expect)
-				for (var key in req.expect) {
-					if (ret != null && key != '')
-						ret = ret[key];
-					if (ret == null || Object.prototype.toString.call(ret) != Object.prototype.toString.call(req.expect[key]))
-						ret = req.expect[key];
-					break;
-				}
-			return ret;
-		},
+		return ret;
+	}
+
+	var rpc = baseclass.extend({
 		declare: function(options) {
-			var self = this;
 			return function() {
 				var params = {}, args = arguments;
 				(options.params || []).forEach(function(name, i) {
@@ -147,14 +159,14 @@
 				var req = { object: options.object, method: options.method, raise: !!options.reject, expect: options.expect };
 				var body = { jsonrpc: '2.0', id: rpcRequestID++, method: 'call',
 				             params: [ L.env.sessionid, options.object, options.method, params ] };
-				return window.fetch(L.env.rpc_url + '?' + options.object + '.' + options.method, {
+				return window.fetch(L.env.ubuspath + '?' + options.object + '.' + options.method, {
 					method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body)
 				}).then(function(res) {
 					if (!res.ok)
 						L.raise('RPCError', 'RPC call to %s/%s failed with HTTP error %d: %s',
 							req.object, req.method, res.status, res.statusText || '?');
 					return res.json();
-				}).then(function(msg) { return self.handleReply(req, msg); });
+				}).then(function(msg) { return handleReply(req, msg); });
 			};
 		}
 	});
@@ -183,9 +195,12 @@
 				});
 			};
 		},
-		addNotification: function(title, children, classes) {
-			var box = dom.create('div', { 'class': 'alert-message notification ' + (classes || '') }, [
-				title ? dom.create('h4', {}, title) : null, children ]);
+		/* ui.js: a banner of the given extra classes around `children`. */
+		addNotification: function(title, children /*, ... classes */) {
+			var box = dom.create('div', { 'class': 'alert-message notification' }, [
+				title != null ? dom.create('h4', {}, title) : null, children ]);
+			for (var i = 2; i < arguments.length; i++)
+				box.classList.add(arguments[i]);
 			var main = document.getElementById('maincontent');
 			main.insertBefore(box, main.firstChild);
 			return box;
@@ -220,7 +235,7 @@
 			return Promise.resolve(builtins[name]);
 		if (classes[name])
 			return classes[name];
-		var url = '%s/%s.js'.format(L.env.base_url, name.replace(/\./g, '/'));
+		var url = '%s/%s.js'.format(L.env.resource, name.replace(/\./g, '/'));
 		classes[name] = window.fetch(url).then(function(res) {
 			if (!res.ok)
 				L.raise('NetworkError', 'HTTP error %d while loading class file "%s"', res.status, url);
@@ -241,6 +256,17 @@
 
 	window.L = L;
 	window.E = function() { return dom.create.apply(dom, arguments); };
-	window._ = function(text) { return text; };
-	window.N_ = function(n, singular, plural) { return n == 1 ? singular : plural; };
+	/* cbi.js's _() and N_(), except that window.TR is keyed by the text
+	   itself where LuCI uses its sfh() hash of it: a msgid, and for N_() the
+	   singular + U+0002 + the form index; '00000000' holds the plural rule. */
+	var plural_function = null;
+	window._ = function(s) {
+		return (window.TR && window.TR[s]) || s;
+	};
+	window.N_ = function(n, s, p) {
+		if (plural_function == null && window.TR)
+			plural_function = new Function('n', (window.TR['00000000'] || 'plural=(n != 1);') + 'return +plural');
+		var i = plural_function ? plural_function(n) : (n != 1);
+		return (window.TR && window.TR[s + '\u0002' + (+i)]) || (i ? p : s);
+	};
 })(window, document);

@@ -1,9 +1,11 @@
--- TEST STAND-IN for Gluon's `gluon.site` (not the real one): the same
--- path-object interface over a plain Lua table that a test installs with
--- `require('gluon.site').use(table)`. Indexing walks the path; calling returns
--- the value there, or the default argument when the path does not exist.
+-- TEST STAND-IN for Gluon's `gluon.site` (not the real one, a C module over
+-- site.json merged with the domain: gluon-core/src/site.c). The same
+-- path-object interface over the table in standin_state.site: indexing walks
+-- the path and never fails, calling returns the value there or the default.
+-- The module itself has no names of its own, like the real one: every key is
+-- a site key.
 
-local data = {}
+local state = require 'standin_state'
 
 local function node(value)
 	return setmetatable({}, {
@@ -22,17 +24,11 @@ local function node(value)
 	})
 end
 
-local M = {}
-
-function M.use(site)
-	data = site
-end
-
-return setmetatable(M, {
+return setmetatable({}, {
 	__index = function(_, key)
-		return node(data[key])
+		return node(state.site[key])
 	end,
 	__call = function()
-		return data
+		return state.site
 	end,
 })

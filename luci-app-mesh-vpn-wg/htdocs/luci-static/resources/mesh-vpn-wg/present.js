@@ -19,6 +19,17 @@ var STATES = {
 	error: _('Error: the mesh VPN could not be set up.')
 };
 
+var BADGES = {
+	connected: 'ok', disabled: 'off', idle: 'busy', syncing_time: 'busy', exchanging_key: 'busy',
+	connecting: 'busy', backoff: 'bad', no_uplink: 'bad', error: 'bad'
+};
+
+var BADGE_TEXT = {
+	connected: _('connected'), disabled: _('off'), idle: _('starting'), syncing_time: _('connecting'),
+	exchanging_key: _('connecting'), connecting: _('connecting'), backoff: _('waiting'),
+	no_uplink: _('no uplink'), error: _('error')
+};
+
 /* uhttpd's JSON-RPC error codes (its legacy JSON-RPC endpoint). */
 var RPC_OBJECT_NOT_FOUND = -32000, RPC_ACCESS_DENIED = -32002, RPC_TIMEOUT = -32003;
 /* ubus status codes that come back as `result: [code]`. */
@@ -67,15 +78,47 @@ return baseclass.extend({
 
 	/* Seconds since an event, in words; null means it never happened. */
 	age: function(seconds) {
+		var n;
+
 		if (typeof(seconds) != 'number' || !isFinite(seconds) || seconds < 0)
 			return _('never');
 		if (seconds < 60)
-			return _('%d s ago').format(seconds);
+			return N_(n = Math.floor(seconds), '%d second ago', '%d seconds ago').format(n);
 		if (seconds < 3600)
-			return _('%d min ago').format(Math.floor(seconds / 60));
+			return N_(n = Math.floor(seconds / 60), '%d minute ago', '%d minutes ago').format(n);
 		if (seconds < 86400)
-			return _('%d h ago').format(Math.floor(seconds / 3600));
-		return _('%d days ago').format(Math.floor(seconds / 86400));
+			return N_(n = Math.floor(seconds / 3600), '%d hour ago', '%d hours ago').format(n);
+		return N_(n = Math.floor(seconds / 86400), '%d day ago', '%d days ago').format(n);
+	},
+
+	/*
+	 * The state at a glance: a LuCI label class and a short word. "ok" green,
+	 * "busy" amber while a cycle runs, "bad" red, "off" grey.
+	 */
+	badge: function(state) {
+		var kind = BADGES[state] || 'bad';
+		return { kind: kind, text: BADGE_TEXT[state] || _('unknown') };
+	},
+
+	/*
+	 * What a reconnect can do in `state` (the daemon ignores it while
+	 * disabled or without an uplink, and a cycle under way finishes first):
+	 * offer = show the button, hint = why not, done = the notice after it.
+	 */
+	reconnect: function(state) {
+		if (state == 'connected')
+			return { offer: true, hint: '',
+			         done: _('Reconnect requested: the node drops the tunnel and connects again, possibly to another gateway.') };
+		if (state == 'backoff')
+			return { offer: true, hint: '',
+			         done: _('Reconnect requested: the node skips the wait and tries again now.') };
+		if (state == 'disabled')
+			return { offer: false, hint: _('There is nothing to reconnect: the mesh VPN is switched off.'), done: '' };
+		if (state == 'no_uplink')
+			return { offer: false, hint: _('The node connects by itself once the internet uplink is back.'), done: '' };
+		if (state == 'idle' || state == 'syncing_time' || state == 'exchanging_key' || state == 'connecting')
+			return { offer: false, hint: _('A connection attempt is under way.'), done: '' };
+		return { offer: false, hint: '', done: '' };
 	},
 
 	bytes: function(n) {

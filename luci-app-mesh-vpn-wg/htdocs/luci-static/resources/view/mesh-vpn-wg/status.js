@@ -11,6 +11,11 @@
  * daemon's ubus object `mesh_vpn`; no `reject` and no `expect`, so a ubus
  * status (e.g. 6 when the site fixes the mode) arrives as a number that
  * present.outcome() turns into words.
+ *
+ * The page is built once and each poll only changes the values that changed,
+ * so keyboard focus and screen readers are not disturbed. A read-only login
+ * (L.hasViewPermission() not true) sees the state but no control it could
+ * not use.
  */
 
 var callStatus = rpc.declare({ object: 'mesh_vpn', method: 'status' });
@@ -23,6 +28,9 @@ var callSetLoadbalancing = rpc.declare({
 
 var POLL_SECONDS = 5;
 
+/* LuCI's label classes for the badge kinds of present.badge(). */
+var LABELS = { ok: 'label success', busy: 'label warning', bad: 'label danger', off: 'label' };
+
 function settle(promise) {
 	return promise.then(function(reply) {
 		return present.outcome(reply);
@@ -31,19 +39,20 @@ function settle(promise) {
 	});
 }
 
-function row(label, value, id) {
-	return E('tr', { 'class': 'tr' }, [
-		E('td', { 'class': 'td left', 'width': '33%' }, label),
-		E('td', { 'class': 'td left', 'id': id }, value)
-	]);
+/* One banner with a severity; a stopped daemon is a warning, not an error. */
+function notify(failure) {
+	ui.addNotification(null, E('p', { 'data-failure': failure.kind }, failure.text),
+		failure.kind == 'absent' ? 'warning' : 'danger');
 }
 
-/* A failure from present.failure(); a stopped daemon is a notice, not an error. */
-function message(failure) {
-	return E('div', {
-		'class': 'alert-message ' + (failure.kind == 'absent' ? 'notice' : 'error'),
-		'data-failure': failure.kind
-	}, failure.text);
+/* Replaces a node's text only when it changed. */
+function setText(node, text) {
+	if (node.textContent !== text)
+		dom.content(node, text);
+}
+
+function row(label, cell) {
+	return E('tr', { 'class': 'tr' }, [ E('td', { 'class': 'td left', 'width': '33%' }, label), cell ]);
 }
 
 return view.extend({
@@ -52,7 +61,9 @@ return view.extend({
 	},
 
 	render: function(result) {
-		this.body = E('div', { 'id': 'mesh-vpn-wg' });
+		this.canWrite = (L.hasViewPermission() === true);
+		this.polls = 0;
+		this.body = E('div', { 'id': 'mesh-vpn-wg', 'data-polls': '0' });
 		this.update(result);
 		poll.add(L.bind(function() {
 			return settle(callStatus()).then(L.bind(this.update, this));
@@ -62,79 +73,119 @@ return view.extend({
 			E('h2', {}, _('Mesh VPN')),
 			E('div', { 'class': 'cbi-map-descr' },
 				_('The WireGuard mesh VPN connects this node to the community\'s gateways.')),
+			this.canWrite ? '' : E('p', { 'id': 'mesh-vpn-wg-readonly' },
+				_('You have read-only access: you can see the state but not change it.')),
 			this.body
 		]);
 	},
 
 	update: function(result) {
+		this.body.setAttribute('data-polls', String(this.polls++));
 		this.body.setAttribute('data-state', result.failure ? 'failure' : String(result.ok.state));
-		dom.content(this.body, result.failure ? [ message(result.failure) ] : this.renderStatus(result.ok));
+		if (result.failure) {
+			this.nodes = null;
+			dom.content(this.body, E('div', {
+				'class': 'alert-message ' + (result.failure.kind == 'absent' ? 'warning' : 'error'),
+				'data-failure': result.failure.kind
+			}, result.failure.text));
+			return;
+		}
+		var showSwitch = present.loadbalancing(result.ok.loadbalancing).showSwitch;
+		if (!this.nodes || this.nodes.showSwitch !== showSwitch)
+			dom.content(this.body, this.build(showSwitch));
+		this.fill(result.ok);
 	},
 
-	renderStatus: function(status) {
-		var peer = status.peer, lb = present.loadbalancing(status.loadbalancing);
+	/* The page's nodes, once (again only if the switch comes or goes); fill() puts the values in. */
+	build: function(showSwitch) {
+		var n = this.nodes = { showSwitch: showSwitch };
+		var cell = function(id) { return (n[id] = E('td', { 'class': 'td left', 'id': 'mesh-vpn-wg-' + id })); };
+
+		n.badge = E('span', { 'id': 'mesh-vpn-wg-badge' });
+		n.reconnectHint = E('span', { 'id': 'mesh-vpn-wg-reconnect-hint' });
+		n.reconnect = this.canWrite ? E('button', {
+			'class': 'cbi-button cbi-button-action',
+			'id': 'mesh-vpn-wg-reconnect',
+			'click': ui.createHandlerFn(this, 'handleReconnect')
+		}, _('Reconnect now')) : '';
+		n.lbSummary = E('p', { 'id': 'mesh-vpn-wg-lb-summary' });
+		n.lbReason = E('p', { 'id': 'mesh-vpn-wg-lb-reason' });
+		n.lbSwitch = showSwitch ? E('input', {
+			'type': 'checkbox',
+			'id': 'mesh-vpn-wg-lb-switch',
+			'disabled': this.canWrite ? null : 'disabled',
+			'change': L.bind(this.handleLoadbalancing, this)
+		}) : null;
+		n.lbLabel = showSwitch ? E('label', {}, [ n.lbSwitch, ' ', _('Let the broker assign the gateway (loadbalancing)') ]) : '';
 
 		return [
 			E('div', { 'class': 'cbi-section' }, [
-				E('h3', {}, _('Connection')),
+				E('h3', {}, [ _('Connection'), ' ', n.badge ]),
 				E('table', { 'class': 'table' }, [
-					row(_('State'), present.state(status.state), 'mesh-vpn-wg-state'),
-					row(_('Gateway'), present.gateway(peer), 'mesh-vpn-wg-gateway'),
-					row(_('Last handshake'), present.age(peer ? peer.latest_handshake : null), 'mesh-vpn-wg-handshake'),
-					row(_('Traffic'), peer
-						? _('%s received, %s sent').format(present.bytes(peer.rx_bytes), present.bytes(peer.tx_bytes))
-						: '-', 'mesh-vpn-wg-traffic'),
-					row(_('Last error'), status.last_error || _('none'), 'mesh-vpn-wg-error')
+					row(_('State'), cell('state')),
+					row(_('Gateway'), cell('gateway')),
+					row(_('Last handshake'), cell('handshake')),
+					row(_('Traffic'), cell('traffic')),
+					row(_('Last error'), cell('error'))
 				]),
-				E('button', {
-					'class': 'cbi-button cbi-button-action',
-					'id': 'mesh-vpn-wg-reconnect',
-					'click': ui.createHandlerFn(this, 'handleReconnect')
-				}, _('Reconnect now'))
+				E('p', {}, [ n.reconnect, ' ', n.reconnectHint ])
 			]),
-			this.renderLoadbalancing(lb)
+			E('div', { 'class': 'cbi-section', 'id': 'mesh-vpn-wg-lb' }, [
+				E('h3', {}, _('Loadbalancing')), n.lbSummary, n.lbReason, n.lbLabel
+			])
 		];
 	},
 
-	renderLoadbalancing: function(lb) {
-		var children = [
-			E('h3', {}, _('Loadbalancing')),
-			E('p', { 'id': 'mesh-vpn-wg-lb-summary' }, lb.summary),
-			E('p', { 'id': 'mesh-vpn-wg-lb-reason' }, lb.reason)
-		];
+	fill: function(status) {
+		var n = this.nodes, peer = status.peer, badge = present.badge(status.state),
+		    lb = present.loadbalancing(status.loadbalancing), reconnect = present.reconnect(status.state);
 
-		if (lb.showSwitch)
-			children.push(E('label', {}, [
-				E('input', {
-					'type': 'checkbox',
-					'id': 'mesh-vpn-wg-lb-switch',
-					'checked': lb.checked ? 'checked' : null,
-					'change': L.bind(this.handleLoadbalancing, this)
-				}),
-				' ', _('Let the broker assign the gateway (loadbalancing)')
-			]));
+		n.badge.className = LABELS[badge.kind];
+		n.badge.setAttribute('data-kind', badge.kind);
+		setText(n.badge, badge.text);
+		setText(n.state, present.state(status.state));
+		setText(n.gateway, present.gateway(peer));
+		setText(n.handshake, present.age(peer ? peer.latest_handshake : null));
+		setText(n.traffic, peer
+			? _('%s received, %s sent').format(present.bytes(peer.rx_bytes), present.bytes(peer.tx_bytes)) : '-');
+		setText(n.error, status.last_error || _('none'));
+		if (n.reconnect)
+			n.reconnect.style.display = reconnect.offer ? '' : 'none';
+		setText(n.reconnectHint, reconnect.hint);
+		this.reconnectDone = reconnect.done;
 
-		return E('div', { 'class': 'cbi-section', 'id': 'mesh-vpn-wg-lb' }, children);
+		setText(n.lbSummary, lb.summary);
+		setText(n.lbReason, lb.reason);
+		if (n.lbSwitch && !this.switching)
+			n.lbSwitch.checked = lb.checked;
 	},
 
 	handleLoadbalancing: function(ev) {
-		var wanted = ev.target.checked;
+		var target = ev.target;
 
-		ev.target.disabled = true;
-		return settle(callSetLoadbalancing(wanted)).then(L.bind(function(result) {
+		if (!this.canWrite)
+			return;
+		this.switching = true;
+		target.disabled = true;
+		return settle(callSetLoadbalancing(target.checked)).then(L.bind(function(result) {
 			if (result.failure)
-				ui.addNotification(null, message(result.failure));
-			return settle(callStatus()).then(L.bind(this.update, this));
+				notify(result.failure);
+			return settle(callStatus());
+		}, this)).then(L.bind(function(result) {
+			this.switching = false;
+			target.disabled = false;
+			this.update(result);
 		}, this));
 	},
 
 	handleReconnect: function() {
+		var done = this.reconnectDone;
+
 		return settle(callReconnect()).then(function(result) {
 			if (result.failure)
-				ui.addNotification(null, message(result.failure));
+				notify(result.failure);
 			else
-				ui.addNotification(null, E('p', { 'data-reconnect': 'accepted' },
-					_('Reconnect requested: the mesh VPN reconnects now.')), 'info');
+				ui.addNotification(null, E('p', { 'data-reconnect': 'accepted' }, done), 'info');
 		});
 	},
 

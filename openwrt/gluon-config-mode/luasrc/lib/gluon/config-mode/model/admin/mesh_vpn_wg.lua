@@ -1,11 +1,11 @@
--- Loadbalancing toggle in the style of gluon-web-mesh-vpn-fastd. It writes
--- the UCI override directly: in setup mode the daemon is not running, so
--- there is no `mesh_vpn` object to ask. Live status is shown only when the
--- daemon answers on ubus.
+-- Advanced settings page: the loadbalancing choice, in the style of
+-- gluon-web-mesh-vpn-fastd. It only sets, saves and commits UCI: config mode
+-- runs in setup mode, where the daemon does not run; the choice takes effect
+-- when the node leaves setup mode. A live line is shown should the daemon
+-- answer on ubus after all.
 
 local uci = require('simple-uci').cursor()
 local site = require 'gluon.site'
-local util = require 'gluon.util'
 local loadbalancing = require 'gluon.mesh-vpn-wg.loadbalancing'
 
 local site_mode = site.mesh_vpn.wireguard.loadbalancing()
@@ -26,11 +26,9 @@ end
 
 local f = Form(translate('Mesh VPN loadbalancing'))
 
-if not util.in_setup_mode() then
-	f.submit = translate('Save & apply')
-end
-
+-- The controller offers no menu entry then; this covers a direct request.
 if not loadbalancing.changeable(site_mode) then
+	f.submit = false
 	f:section(Section, nil, translate('Your community fixed this setting; it cannot be changed on this node.'))
 	return f
 end
@@ -45,21 +43,13 @@ if live then
 	f:section(Section, translate('Current state'), live)
 end
 
-local o = s:option(Flag, 'loadbalancing', translate('Let the broker assign the gateway (loadbalancing)'))
 local current = uci:get('wireguard', 'mesh_vpn', 'loadbalancing')
+local o = s:option(Flag, 'loadbalancing', translate('Let the broker assign the gateway (loadbalancing)'))
 o.default = loadbalancing.effective(site_mode, loadbalancing.parse_override(current))
 
 function o:write(data)
-	local value = loadbalancing.uci_value_to_write(site_mode, current, data)
-	if value == nil then
-		return
-	end
-	uci:set('wireguard', 'mesh_vpn', 'loadbalancing', value)
-	uci:save('wireguard')
-	uci:commit('wireguard')
-
-	if not util.in_setup_mode() then
-		util.reconfigure_asynchronously()
+	if loadbalancing.set(uci, site_mode, current, data) then
+		uci:commit('wireguard')
 	end
 end
 

@@ -48,6 +48,19 @@ function M.uci_value_to_write(site_mode, current_uci_value, wanted)
 	return wanted and '1' or '0'
 end
 
+-- Sets and saves the owner's choice `wanted` on a simple-uci cursor; true
+-- when something was written. The section is made if it is missing (a
+-- node whose upgrade script has not run yet).
+function M.set(uci, site_mode, current_uci_value, wanted)
+	local value = M.uci_value_to_write(site_mode, current_uci_value, wanted)
+	if value == nil then
+		return false
+	end
+	uci:section('wireguard', 'wireguard', 'mesh_vpn', { loadbalancing = value })
+	uci:save('wireguard')
+	return true
+end
+
 -- One line about the running daemon, or nil when it did not answer
 -- (config mode runs in setup mode, where the daemon usually is not running).
 function M.status_line(reply, translate)
