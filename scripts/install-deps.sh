@@ -18,6 +18,9 @@ case "${1:-test}" in
   demo) for p in iproute2 wireguard-go wireguard-tools; do want_pkg "$p"; done ;;
   # kernel lab (scripts/kernel-lab.sh): QEMU, static busybox for the initramfs, tools the guest runs.
   lab) for p in qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping wireguard-tools batctl iptables; do want_pkg "$p"; done ;;
+  # Router cross-builds (scripts/cross.sh): qemu-user runs the binaries,
+  # powerpc's cross gcc links the big-endian unit tests.
+  cross) for p in qemu-user-static xz-utils gcc-powerpc-linux-gnu libc6-dev-powerpc-cross; do want_pkg "$p"; done ;;
   *) echo "install-deps.sh: unknown job '$1'" >&2; exit 2 ;;
 esac
 
@@ -28,4 +31,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = cross ]; then
+  # The std rustup serves: aarch64 musl (tier 2) and powerpc (big-endian).
+  # MIPS and armv7 musl have none: nightly rebuilds std from rust-src.
+  rustup target add --toolchain stable aarch64-unknown-linux-musl powerpc-unknown-linux-gnu >/dev/null
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >/dev/null
+  rustup component add --toolchain nightly rust-src llvm-tools >/dev/null
+  # zig: a C compiler, linker and musl for every router CPU, from PyPI.
+  python3 -m pip install --quiet --disable-pip-version-check ziglang==0.17.1 cargo-zigbuild==0.24.1
 fi

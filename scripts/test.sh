@@ -28,5 +28,8 @@ tests/browser/run-all.sh
 section "size budget (release build)"
 scripts/size.sh --check
 
+section "router builds: musl on aarch64, armv7 and big-endian MIPS, explain under qemu-user, big-endian unit tests, flash budget"
+scripts/cross.sh --check
+
 section "ubus decoder fuzzing (bounded)"
 scripts/fuzz.sh 60
