@@ -36,6 +36,8 @@ pub struct World {
     /// As wireguard-go does: the first handshake completes while `connect`
     /// is still building the link, and is not repeated for two minutes.
     pub handshake_in_connect: bool,
+    /// What the firewall layer reports (a broken tool: `Err`).
+    pub firewall: Result<String, String>,
     /// Every side effect, in order: "sync", "v1", "v2", "connect gw1", "teardown".
     pub calls: Vec<String>,
 }
@@ -50,6 +52,7 @@ impl World {
             connected: None,
             last_handshake: None,
             handshake_in_connect: false,
+            firewall: Ok("nothing to open".into()),
             calls: Vec::new(),
         }
     }
@@ -160,6 +163,11 @@ impl Tunnel for FakePorts {
 
     async fn repair(&mut self) -> Result<(), String> {
         Ok(())
+    }
+
+    fn firewall(&self) -> Option<Result<String, String>> {
+        let world = self.0.borrow();
+        world.connected.as_ref().map(|_| world.firewall.clone())
     }
 
     async fn tear_down(&mut self) {
