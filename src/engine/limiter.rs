@@ -1,9 +1,9 @@
 //! Keeps a steady failure from writing a log line every few seconds: each
-//! kind of line (a key) is written the first time, then at most once per
-//! window, the window doubling from 1 min to 1 h while the key keeps
-//! recurring; the written line says how many were left out. A key quiet for
-//! a whole window starts over. In a steady failure that means at most 4
-//! lines per key in 10 minutes (at 0, 1, 3 and 7 min).
+//! kind of line (a key) is written the first three times (so one failover
+//! reads in full), then at most once per window, the window doubling from
+//! 1 min to 1 h while the key keeps recurring; the written line says how
+//! many were left out. A key quiet for a whole window starts over. In a
+//! steady failure that means at most 6 lines per key in 10 minutes.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,6 +12,8 @@ use tokio::time::Instant;
 
 pub const FIRST_WINDOW: Duration = Duration::from_secs(60);
 pub const LONGEST_WINDOW: Duration = Duration::from_secs(3600);
+/// Lines of one key written freely before the window applies.
+pub const BURST: u32 = 3;
 
 #[derive(Debug, Default)]
 pub struct Limiter {
@@ -24,6 +26,7 @@ struct Key {
     next_allowed: Instant,
     last_seen: Instant,
     left_out: u32,
+    burst_left: u32,
 }
 
 impl Limiter {
@@ -35,6 +38,7 @@ impl Limiter {
             next_allowed: now + FIRST_WINDOW,
             last_seen: now,
             left_out: 0,
+            burst_left: BURST - 1,
         };
         let Some(state) = self.keys.get_mut(key) else {
             self.keys.insert(key.to_string(), fresh);
@@ -46,6 +50,10 @@ impl Limiter {
             let left_out = state.left_out;
             *state = fresh;
             return Some(left_out);
+        }
+        if state.burst_left > 0 {
+            state.burst_left -= 1;
+            return Some(0);
         }
         if now < state.next_allowed {
             state.left_out += 1;
@@ -71,7 +79,7 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn a_line_every_5_s_for_10_min_is_written_4_times() {
+    async fn a_line_every_5_s_for_10_min_is_written_6_times() {
         let mut limiter = Limiter::default();
         let mut written = Vec::new();
         for _ in 0..120 {
@@ -80,13 +88,15 @@ mod tests {
             }
             tokio::time::advance(Duration::from_secs(5)).await;
         }
-        assert_eq!(written, [0, 11, 23, 47]);
+        assert_eq!(written, [0, 0, 0, 9, 23, 47]);
     }
 
     #[tokio::test(start_paused = true)]
     async fn keys_are_independent_and_a_quiet_key_starts_over() {
         let mut limiter = Limiter::default();
-        assert_eq!(limiter.admit("a", Instant::now()), Some(0));
+        for _ in 0..BURST {
+            assert_eq!(limiter.admit("a", Instant::now()), Some(0));
+        }
         assert_eq!(limiter.admit("b", Instant::now()), Some(0));
         assert_eq!(limiter.admit("a", Instant::now()), None);
         tokio::time::advance(FIRST_WINDOW).await;
