@@ -271,3 +271,22 @@ fn loadbalancing_takes_the_brokers_gateway() {
     }
     assert!(!Path::new(&socket).exists(), "{socket} left behind");
 }
+
+/// A daemon entered into its namespace without a sysfs remount: `/sys/class/net`
+/// shows the host's interfaces, so a probe that looked there found no
+/// WireGuard interface and declared a healthy tunnel dead.
+#[test]
+fn a_daemon_entered_without_a_sysfs_remount_probes_its_own_interface() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((site, mut reader)) = site(|o| o.enter_without_remount = true) else {
+        return;
+    };
+    let sysfs = Path::new("/sys/class/net").join(&site.iface);
+    let status = passing_check(&mut reader, &site);
+    assert!(
+        !sysfs.exists(),
+        "{} is visible; the test proves nothing",
+        sysfs.display()
+    );
+    assert_eq!(status["health"]["consecutive_failures"], 0, "{status:#}");
+}

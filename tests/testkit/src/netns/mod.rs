@@ -146,6 +146,19 @@ impl Netns {
         command
     }
 
+    /// Like [`Netns::command`], but joins only the network namespace
+    /// (`nsenter --net`): `/sys` still shows the namespace that mounted it.
+    pub fn command_without_remount(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new("nsenter");
+        command
+            .arg(format!("--net=/var/run/netns/{}", self.name))
+            .arg(program)
+            .stdin(Stdio::null())
+            .process_group(0);
+        command
+    }
+
     /// Runs `f` on a thread that has joined this namespace; processes and
     /// sockets it creates live there.
     pub fn thread<T, F>(&self, f: F) -> JoinHandle<T>

@@ -72,6 +72,9 @@ pub struct SiteOptions {
     /// The PATH the daemon runs with (the test's own when `None`): a host
     /// without a firewall tool, or with one that fails.
     pub daemon_path: Option<OsString>,
+    /// Enter the node namespace with `nsenter --net` (no sysfs remount, as a
+    /// service manager might) instead of `ip netns exec`.
+    pub enter_without_remount: bool,
 }
 
 impl SiteOptions {
@@ -86,6 +89,7 @@ impl SiteOptions {
             probe_interval_secs: 5,
             failures_before_reconnect: 3,
             daemon_path: None,
+            enter_without_remount: false,
         }
     }
 }
@@ -193,6 +197,7 @@ impl Site {
             self.tree.path(),
             &self.socket,
             self.options.daemon_path.as_deref(),
+            self.options.enter_without_remount,
         )?;
         self.daemon = Some(daemon);
         Ok(())

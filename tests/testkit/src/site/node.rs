@@ -24,17 +24,22 @@ pub struct NodeDaemon {
 }
 
 impl NodeDaemon {
-    /// `path`: the PATH the daemon sees, when not the test's own.
+    /// `path`: the PATH the daemon sees, when not the test's own;
+    /// `nsenter`: join the namespace without remounting sysfs.
     pub fn start(
         node: &Netns,
         binary: &Path,
         root: &Path,
         socket: &Path,
         path: Option<&OsStr>,
+        nsenter: bool,
     ) -> Result<Self, String> {
         let log = root.join("daemon.log");
         let stderr = File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let mut command = node.command(binary);
+        let mut command = match nsenter {
+            true => node.command_without_remount(binary),
+            false => node.command(binary),
+        };
         if let Some(path) = path {
             command.env("PATH", path);
         }
