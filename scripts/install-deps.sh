@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages and cargo tools a job needs, skipping what is
-# already there so repeated runs are fast. Usage: install-deps.sh test|size|fuzz|demo|lab
+# already there so repeated runs are fast.
+# Usage: install-deps.sh [--list] test|size|fuzz|demo|lab
+# --list prints the job's packages, one a line, and installs nothing (the
+# bare-PATH demo check builds its PATH from them).
 set -euo pipefail
 
+list=false
+if [ "${1:-}" = "--list" ]; then list=true; shift; fi
+
 need_apt=()
-want_pkg() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
+want_pkg() {
+  if $list; then echo "$1"; return; fi
+  dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1")
+}
 
 case "${1:-test}" in
   # wireguard-go/-tools: userspace WireGuard for the data-plane netns tests
@@ -14,7 +23,8 @@ case "${1:-test}" in
   test) for p in xz-utils iproute2 iputils-ping wireguard-go wireguard-tools nftables iptables batctl libjson-c-dev; do want_pkg "$p"; done ;;
   size) want_pkg xz-utils ;;
   fuzz) ;;
-  # The demo's site: namespaces and gateways with userspace WireGuard.
+  # The demo's site: namespaces and gateways with userspace WireGuard. No
+  # firewall tool: the daemon connects without one (nothing to open).
   demo) for p in iproute2 wireguard-go wireguard-tools; do want_pkg "$p"; done ;;
   # kernel lab (scripts/kernel-lab.sh): QEMU, static busybox for the initramfs, tools the guest runs.
   lab) for p in qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping wireguard-tools batctl iptables; do want_pkg "$p"; done ;;
@@ -23,6 +33,7 @@ case "${1:-test}" in
   cross) for p in qemu-user-static xz-utils gcc-powerpc-linux-gnu libc6-dev-powerpc-cross; do want_pkg "$p"; done ;;
   *) echo "install-deps.sh: unknown job '$1'" >&2; exit 2 ;;
 esac
+$list && exit 0
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

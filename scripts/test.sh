@@ -16,6 +16,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "tests"
 cargo test --workspace --locked
 
+section "the demo on a bare PATH: only Debian's Essential packages and what install-deps.sh demo installs"
+scripts/demo-bare.sh
+
 section "kernel lab: the data plane and the daemon end to end on kernel WireGuard, VXLAN and batman-adv (Debian's kernel under QEMU)"
 scripts/kernel-lab.sh --test
 

@@ -7,7 +7,9 @@ use std::net::SocketAddrV6;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use mesh_vpn_wg::dataplane::{Backend, DataPlane, GatewayPeer, LinkSpec, processes_spawned};
+use mesh_vpn_wg::dataplane::{
+    Backend, DataPlane, Firewall, GatewayPeer, LinkSpec, processes_spawned,
+};
 use mesh_vpn_wg::error::Error;
 use mesh_vpn_wg::identity::PrivateKey;
 use testkit::netns::gateway::{GATEWAY_OVERLAY, Gateway, VNI, http_get, ifindex, ping};
@@ -135,9 +137,12 @@ fn node_data_plane_reaches_a_wgkex_style_gateway_and_repairs_itself() {
     let gateway_daemon = gateway.daemon.as_ref().expect("wireguard-go gateway").id();
     let node_name = node.name.clone();
 
+    let run_dir = tempfile::tempdir().expect("run dir");
+    let fw3_state = run_dir.path().join("fw3.state");
+    let firewall = Firewall::new(run_dir.path());
     let scenario = node.thread(move || {
         let children_at_start = child_pids();
-        let mut dataplane = DataPlane::new(Backend::Userspace("wireguard-go".into()));
+        let mut dataplane = DataPlane::new(Backend::Userspace("wireguard-go".into()), firewall);
         let report = dataplane.apply(&spec).expect("first apply");
         assert!(
             report
@@ -201,7 +206,8 @@ fn node_data_plane_reaches_a_wgkex_style_gateway_and_repairs_itself() {
         assert_reference_state(&spec, VNI);
         assert_traffic(&mut dataplane, &spec);
 
-        // A firewall reload drops the rule: the health loop's check puts it back.
+        // A firewall reload drops the rule and rewrites its state file: the
+        // health loop's repair puts the rule back.
         sh(
             "ip6tables",
             &[
@@ -209,13 +215,14 @@ fn node_data_plane_reaches_a_wgkex_style_gateway_and_repairs_itself() {
                 "ACCEPT",
             ],
         );
+        std::fs::write(&fw3_state, "reloaded").expect("fw3.state");
+        let report = dataplane.apply(&spec).expect("apply after reload");
+        let inserted = format!("inserted firewall rule on {wg}");
+        assert!(report.changes.contains(&inserted), "{report:?}");
+        let report = dataplane.apply(&spec).expect("apply");
         assert!(
-            dataplane.check_firewall(&wg).expect("check firewall"),
-            "rule re-inserted"
-        );
-        assert!(
-            !dataplane.check_firewall(&wg).expect("check firewall"),
-            "second check finds it"
+            report.changes.is_empty(),
+            "second check finds it: {report:?}"
         );
         assert!(firewall_rule_present(&wg));
 
@@ -280,7 +287,8 @@ fn firewall4_hosts_get_an_nft_rule() {
     let wg = format!("wgf{}", unique_suffix());
     let spec = node_spec(&wg, PrivateKey::generate().expect("key"), gateway);
     let scenario = node.thread(move || {
-        let mut dataplane = DataPlane::new(Backend::Userspace("wireguard-go".into()));
+        let firewall = Firewall::new("/nonexistent");
+        let mut dataplane = DataPlane::new(Backend::Userspace("wireguard-go".into()), firewall);
         let report = dataplane.apply(&spec).expect("apply");
         assert!(
             report
@@ -295,10 +303,8 @@ fn firewall4_hosts_get_an_nft_rule() {
             !firewall_rule_present(&wg),
             "no ip6tables rule on a firewall4 host"
         );
-        assert!(
-            !dataplane.check_firewall(&wg).expect("check"),
-            "already there"
-        );
+        let report = dataplane.apply(&spec).expect("apply");
+        assert!(report.changes.is_empty(), "already there: {report:?}");
         dataplane.teardown(&wg, "mesh-vpn").expect("teardown");
         let listing = sh("nft", &["list", "chain", "inet", "fw4", "input"]);
         assert!(!listing.contains(&rule), "{listing}");
@@ -326,8 +332,11 @@ fn failures_say_what_on_which_interface() {
     };
     let spec = node_spec("wg-err", PrivateKey::generate().expect("key"), gateway);
     let scenario = node.thread(move || {
-        let missing =
-            DataPlane::new(Backend::Userspace("/nonexistent/wireguard-go".into())).apply(&spec);
+        let missing = DataPlane::new(
+            Backend::Userspace("/nonexistent/wireguard-go".into()),
+            Firewall::new("/nonexistent"),
+        )
+        .apply(&spec);
         let Err(Error::Dataplane {
             operation,
             interface,
@@ -353,7 +362,7 @@ fn failures_say_what_on_which_interface() {
             testkit::skip("kernel WireGuard present, its failure path is not testable here");
             return;
         }
-        let kernel = DataPlane::new(Backend::Kernel).apply(&spec);
+        let kernel = DataPlane::new(Backend::Kernel, Firewall::new("/nonexistent")).apply(&spec);
         let message = kernel.expect_err("no wireguard link kind").to_string();
         assert!(
             message.starts_with("create link wg-err (kind wireguard): "),

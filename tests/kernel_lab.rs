@@ -18,7 +18,7 @@ use checks::{
 use gateway::{Gateway, NODE_MESH_ADDRESS, VNI};
 use mesh_vpn_wg::dataplane::batman_neighbors::BatmanNeighbor;
 use mesh_vpn_wg::dataplane::{
-    ApplyReport, Backend, BatmanOutcome, DataPlane, LinkSpec, processes_spawned,
+    ApplyReport, Backend, BatmanOutcome, DataPlane, Firewall, LinkSpec, processes_spawned,
 };
 use mesh_vpn_wg::identity::PrivateKey;
 use testkit::netns::gateway::create_bat0;
@@ -117,7 +117,7 @@ fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
     lap("gateway built", &mut clock);
 
     let scenario = node.thread(move || {
-        let mut dataplane = DataPlane::new(Backend::Kernel);
+        let mut dataplane = DataPlane::new(Backend::Kernel, Firewall::new("/var/run"));
         first_apply(&mut dataplane, &spec);
         assert_reference_state(&spec);
         assert_inspection_matches(&mut dataplane, &spec);

@@ -145,6 +145,7 @@ fn cold_start_failover_and_reconnect() {
     }
     assert_connected_to(&site, &status_after, other);
     passing_check(&mut reader, &site);
+    assert_death_in_the_log(&site.daemon_log());
     let reconnects = status_after["counters"]["reconnects"].as_u64().unwrap_or(0);
     assert!(reconnects > reconnects_before, "{status_after:#}");
 
@@ -159,6 +160,41 @@ fn cold_start_failover_and_reconnect() {
     );
     eprintln!("reconnect → connected: {:.1} s", took.as_secs_f64());
     assert_connected_to(&site, &status, other);
+}
+
+/// What an admin reads in `logread` after the gateway died: each failed
+/// check with its layer and count, why `connected` was left, and the way back.
+fn assert_death_in_the_log(log: &str) {
+    let lines: Vec<&str> = log.lines().collect();
+    let position = |wanted: &dyn Fn(&str) -> bool, what: &str, after: usize| {
+        let found = lines[after..].iter().position(|l| wanted(l));
+        after + found.unwrap_or_else(|| panic!("no {what} after line {after} in the log:\n{log}"))
+    };
+    let first = position(
+        &|l| l.starts_with("warn: health: ") && l.ends_with("(1 of 3)"),
+        "first failed check",
+        0,
+    );
+    let third = position(
+        &|l| l.starts_with("warn: health: ") && l.ends_with("(3 of 3)"),
+        "third failed check",
+        first,
+    );
+    let leave = position(
+        &|l| {
+            l.starts_with("warn: leaving connected to ") && l.contains("3 failed checks in a row: ")
+        },
+        "reason for leaving",
+        third,
+    );
+    position(
+        &|l| l.starts_with("info: connected: handshake with"),
+        "reconnection",
+        leave,
+    );
+    for line in &lines {
+        assert!(line.len() < 300, "a long line: {line}");
+    }
 }
 
 #[test]
@@ -234,4 +270,23 @@ fn loadbalancing_takes_the_brokers_gateway() {
         );
     }
     assert!(!Path::new(&socket).exists(), "{socket} left behind");
+}
+
+/// A daemon entered into its namespace without a sysfs remount: `/sys/class/net`
+/// shows the host's interfaces, so a probe that looked there found no
+/// WireGuard interface and declared a healthy tunnel dead.
+#[test]
+fn a_daemon_entered_without_a_sysfs_remount_probes_its_own_interface() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((site, mut reader)) = site(|o| o.enter_without_remount = true) else {
+        return;
+    };
+    let sysfs = Path::new("/sys/class/net").join(&site.iface);
+    let status = passing_check(&mut reader, &site);
+    assert!(
+        !sysfs.exists(),
+        "{} is visible; the test proves nothing",
+        sysfs.display()
+    );
+    assert_eq!(status["health"]["consecutive_failures"], 0, "{status:#}");
 }

@@ -88,7 +88,6 @@ READER = {"read": [GROUP]}
 WRITER = {"write": [GROUP]}
 READ_GRANTS = {
     ("ubus", "mesh_vpn", "status"),
-    ("uci", "wireguard", "read"),
     ("access-group", GROUP, "read"),
 }
 WRITE_GRANTS = READ_GRANTS | {
@@ -144,7 +143,7 @@ class MeshVpnAcl(unittest.TestCase):
             for name in (obj, function):
                 self.assertFalse(set(name) & set("*?[!"), f"glob in {scope} {obj} {function}")
 
-    def test_read_group_grants_exactly_status_and_reading_wireguard(self):
+    def test_read_group_grants_exactly_status(self):
         self.assertEqual(session_grants([self.acl], READER), READ_GRANTS)
 
     def test_write_group_adds_exactly_reconnect_and_set_loadbalancing(self):
@@ -155,7 +154,7 @@ class MeshVpnAcl(unittest.TestCase):
         writer = session_grants([self.acl], WRITER)
         for grants in (reader, writer):
             self.assertTrue(allowed(grants, "ubus", "mesh_vpn", "status"))
-            self.assertTrue(allowed(grants, "uci", "wireguard", "read"))
+            self.assertFalse(allowed(grants, "uci", "wireguard", "read"))
             self.assertFalse(allowed(grants, "uci", "wireguard", "write"))
             self.assertFalse(allowed(grants, "uci", "network", "read"))
             self.assertFalse(allowed(grants, "ubus", "mesh_vpn", "slow"))
@@ -169,6 +168,30 @@ class MeshVpnAcl(unittest.TestCase):
         self.assertEqual(session_grants([self.acl], None), set())
         self.assertEqual(session_grants([self.acl], {"read": ["luci-app-other"], "write": ["x"]}), set())
         self.assertEqual(session_grants([self.acl], {"write": ["*", f"!{GROUP}"]}), set())
+
+    def test_no_grant_exposes_the_private_key(self):
+        """wireguard.mesh_vpn.privatekey is readable through rpcd with a UCI
+        read grant on `wireguard` (`uci get`, verified on real rpcd + uhttpd),
+        or through the file, or by running a command; no login to any ACL file
+        of this package, even one holding every group, may get any of them."""
+        logins = (READER, WRITER, {"read": ["*"], "write": ["*"]})
+        for path in [CANONICAL_ACL, *luci_app_acls()]:
+            acl = load(path)
+            for login in logins:
+                grants = session_grants([acl], login)
+                for scope, obj, function in (
+                    ("uci", "wireguard", "read"),
+                    ("uci", "wireguard", "write"),
+                    ("file", "/etc/config/wireguard", "read"),
+                    ("ubus", "file", "read"),
+                    ("ubus", "file", "exec"),
+                    ("ubus", "uci", "get"),
+                ):
+                    self.assertFalse(
+                        allowed(grants, scope, obj, function),
+                        f"{path}: {login} may {function} {scope} {obj}, which exposes "
+                        "wireguard.mesh_vpn.privatekey",
+                    )
 
     def test_luci_app_ships_the_same_grants(self):
         copies = luci_app_acls()

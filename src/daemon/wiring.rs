@@ -14,7 +14,7 @@ use super::status::{PeerSource, Snapshot};
 use crate::broker::{Board, Broker, BrokerUrl, NodeHeaders, Timeouts, TlsRoots};
 use crate::config::NodeConfig;
 use crate::dataplane::routes::WanRoutes;
-use crate::dataplane::{Backend, DataPlane};
+use crate::dataplane::{Backend, DataPlane, Firewall};
 use crate::engine::backoff::BackoffPolicy;
 use crate::engine::random::Random;
 use crate::engine::{EngineConfig, Gateway, Settings};
@@ -91,7 +91,6 @@ pub fn live_ports(
         vni: identity::vni(&site.domain_seed),
         fwmark,
     };
-    let firewall_state = ["var/run/fw4.state", "var/run/fw3.state"].map(|p| root.join(p));
     Ok(LivePorts {
         root: root.clone(),
         clock: ClockSync {
@@ -101,13 +100,11 @@ pub fn live_ports(
         },
         exchanger: KeyExchanger::new(broker, domain, key.public_key()),
         tunnel: LiveTunnel::new(
-            DataPlane::new(Backend::detect()),
+            DataPlane::new(Backend::detect(), Firewall::new(root.join("var/run"))),
             identity,
-            firewall_state.to_vec(),
         ),
         wan,
         board,
-        sys_class_net: "/sys/class/net".into(),
         iface: site.iface.clone(),
     })
 }

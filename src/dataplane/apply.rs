@@ -5,6 +5,7 @@ use std::net::Ipv6Addr;
 
 use super::batman::{self, BatmanOutcome};
 use super::batman_neighbors::{self, BatmanNeighbor};
+use super::firewall::FirewallState;
 use super::links::{
     ensure_mtu, ensure_only_link_local, ensure_up, ensure_vxlan, read_created, remove_vxlan,
     rtnl_error,
@@ -20,6 +21,9 @@ use crate::link::PERSISTENT_KEEPALIVE_SECS;
 pub struct ApplyReport {
     pub changes: Vec<String>,
     pub batman: Option<BatmanOutcome>,
+    /// The firewall rule's state, or the failing tool's message: a health
+    /// layer, so a failure here never fails `apply`.
+    pub firewall: Option<std::result::Result<FirewallState, String>>,
 }
 
 /// The data plane as the kernel reports it.
@@ -45,34 +49,47 @@ impl DataPlane {
         ensure_only_link_local(&mut rtnl, &wg, spec.node_link_local(), &mut report)?;
         ensure_up(&mut rtnl, &wg, &mut report)?;
         let vxlan = ensure_vxlan(&mut rtnl, spec, wg.index, &mut report)?;
-        if self.firewall_verified != Some(wg.index) {
-            if self.firewall.ensure(&spec.wg_interface)? {
-                report
-                    .changes
-                    .push(format!("inserted firewall rule on {}", spec.wg_interface));
-            }
-            self.firewall_verified = Some(wg.index);
+        let firewall = self.firewall.ensure(&spec.wg_interface, wg.index);
+        if let Ok(FirewallState::Open { inserted: true, .. }) = firewall {
+            report
+                .changes
+                .push(format!("inserted firewall rule on {}", spec.wg_interface));
         }
+        report.firewall = Some(firewall);
         report.batman = self.ensure_batman(&vxlan)?;
         Ok(report)
     }
 
-    /// Re-verifies the firewall rule (firewall reloads drop it); returns
-    /// whether it had to be inserted again. For the health loop.
-    pub fn check_firewall(&mut self, wg_interface: &str) -> Result<bool> {
-        self.firewall.ensure(wg_interface)
-    }
-
-    /// Removes VXLAN, WireGuard interface (and process) and firewall rule.
+    /// Removes VXLAN, WireGuard interface (and process) and firewall rule;
+    /// each step is tried whatever the others did, and every failure is in
+    /// the error.
     pub fn teardown(&mut self, wg_interface: &str, vxlan_interface: &str) -> Result<()> {
-        let mut rtnl =
-            Rtnl::open().map_err(rtnl_error("open rtnetlink", wg_interface, "NETLINK_ROUTE"))?;
-        remove_vxlan(&mut rtnl, vxlan_interface)?;
-        self.wireguard.delete(wg_interface)?;
-        self.firewall.remove(wg_interface)?;
-        self.firewall_verified = None;
         self.batman_done = None;
-        Ok(())
+        let mut failures = Vec::new();
+        match Rtnl::open() {
+            Ok(mut rtnl) => {
+                if let Err(e) = remove_vxlan(&mut rtnl, vxlan_interface) {
+                    failures.push(e.to_string());
+                }
+            }
+            Err(e) => failures.push(format!("open rtnetlink: {e}")),
+        }
+        if let Err(e) = self.wireguard.delete(wg_interface) {
+            failures.push(e.to_string());
+        }
+        if let Err(e) = self.firewall.remove(wg_interface) {
+            failures.push(format!("removing the firewall rule: {e}"));
+        }
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let source = std::io::Error::other(failures.join("; "));
+        Err(Error::dataplane(
+            "tear down",
+            wg_interface,
+            vxlan_interface,
+            source,
+        ))
     }
 
     /// What batman-adv hears on the VXLAN, for the health check.

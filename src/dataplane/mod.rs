@@ -5,8 +5,8 @@
 //! it, repairing whatever is missing or wrong and leaving a working tunnel
 //! alone; [`DataPlane::teardown`] removes all of it. Only netlink requests
 //! and a local socket are used in steady state: a process is started only
-//! for wireguard-go (once) and for firewall probes (on creation, and when
-//! the health loop calls [`DataPlane::check_firewall`]).
+//! for wireguard-go (once) and for firewall tools (on creation, and when the
+//! host's firewall may have changed or its tool failed; see [`firewall`]).
 
 mod apply;
 pub mod batman;
@@ -33,7 +33,7 @@ pub use rtnl::{LinkState, VxlanState};
 
 use crate::identity::PrivateKey;
 use crate::link::{VXLAN_IFACE, VXLAN_OVERHEAD, VXLAN_PORT};
-use firewall::Firewall;
+pub use firewall::{Firewall, FirewallState};
 use wireguard::WireGuard;
 
 /// Default fwmark of the WireGuard socket: Gluon routes mark 1 via WAN.
@@ -140,18 +140,16 @@ fn kernel_release() -> String {
 pub struct DataPlane {
     wireguard: Box<dyn WireGuard>,
     firewall: Firewall,
-    /// The WireGuard ifindex the firewall rule was last verified for.
-    firewall_verified: Option<u32>,
     /// The VXLAN ifindex and master the throughput override was set for.
     batman_done: Option<(u32, u32)>,
 }
 
 impl DataPlane {
-    pub fn new(backend: Backend) -> DataPlane {
+    /// `firewall` watches the host's firewall state files (`Firewall::new("/var/run")`).
+    pub fn new(backend: Backend, firewall: Firewall) -> DataPlane {
         DataPlane {
             wireguard: backend.build(),
-            firewall: Firewall::new(),
-            firewall_verified: None,
+            firewall,
             batman_done: None,
         }
     }

@@ -85,6 +85,7 @@ pub async fn run(
     let linked = match ports.connect(&gateway).await {
         Ok(endpoint) => {
             cx.report.set_peer(Some((&gateway, endpoint)));
+            cx.report.record_firewall(ports.firewall());
             wait_for_handshake(
                 ports,
                 gateway.link_address,

@@ -51,6 +51,10 @@ impl Health {
     pub fn consecutive_failures(&self) -> u32 {
         self.consecutive_failures
     }
+
+    pub fn threshold(&self) -> u32 {
+        self.threshold
+    }
 }
 
 /// One probe's outcome, named as it appears in `status`.
@@ -60,7 +64,11 @@ pub type ProbeResult = (&'static str, Result<(), String>);
 #[derive(Debug, Clone)]
 pub struct CheckReport {
     pub stats: Option<TunnelStats>,
+    /// The layers that decide whether the tunnel is alive.
     pub probes: Vec<ProbeResult>,
+    /// The firewall layer: reported, never counted as a failure, because a
+    /// missing or broken firewall tool must not take the uplink down.
+    pub firewall: Option<Result<String, String>>,
 }
 
 impl CheckReport {
@@ -75,8 +83,10 @@ pub async fn check(ports: &mut (impl Tunnel + Probes), gateway: Ipv6Addr) -> Che
     let mut report = CheckReport {
         stats: None,
         probes: Vec::new(),
+        firewall: None,
     };
     let link = ports.repair().await;
+    report.firewall = ports.firewall();
     if !push(&mut report, "link", link) {
         return report;
     }

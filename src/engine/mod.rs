@@ -13,6 +13,7 @@
 pub mod backoff;
 mod cycle;
 pub mod health;
+mod limiter;
 pub mod peers;
 pub mod ports;
 pub mod random;

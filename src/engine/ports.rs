@@ -67,6 +67,11 @@ pub trait Tunnel {
     /// Re-applies the desired link state (interfaces, addresses, firewall
     /// rule) so a deletion behind our back or a firewall restart is repaired.
     fn repair(&mut self) -> impl Future<Output = Result<(), String>>;
+    /// The firewall layer as the latest `connect` or `repair` left it:
+    /// `Ok(what is in place)` (including "nothing to open") or the failing
+    /// tool's message; `None` before a link exists. Reported, never a reason
+    /// to tear the tunnel down.
+    fn firewall(&self) -> Option<Result<String, String>>;
     fn tear_down(&mut self) -> impl Future<Output = ()>;
 }
 

@@ -1,13 +1,17 @@
 //! The engine's only way to tell the world what it does: it edits the
 //! published [`Snapshot`] (read by `status` without waiting) and logs one
-//! line per state change with its reason, nothing while nothing changes.
+//! line per state change with its reason, each failed health check with its
+//! layer and detail, each recovered layer once; nothing while nothing
+//! changes, and a recurring line only as often as [`Limiter`] allows.
 
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use log::{info, warn};
+use log::{Level, log};
 use tokio::sync::watch;
 
 use super::health::{CheckReport, Health};
+use super::limiter::{Limiter, left_out_note};
 use super::ports::Gateway;
 use crate::daemon::status::{Check, Peer, Snapshot, State};
 
@@ -19,11 +23,26 @@ pub fn now() -> Instant {
 #[derive(Clone)]
 pub struct Reporter {
     snapshot: watch::Sender<Snapshot>,
+    limiter: Arc<Mutex<Limiter>>,
 }
 
 impl Reporter {
     pub fn new(snapshot: watch::Sender<Snapshot>) -> Reporter {
-        Reporter { snapshot }
+        Reporter {
+            snapshot,
+            limiter: Arc::default(),
+        }
+    }
+
+    /// Writes `line` unless lines of this `key` recur too often.
+    pub fn log(&self, level: Level, key: &str, line: &str) {
+        let admitted = match self.limiter.lock() {
+            Ok(mut limiter) => limiter.admit(key, tokio::time::Instant::now()),
+            Err(_) => Some(0),
+        };
+        if let Some(left_out) = admitted {
+            log!(level, "{line}{}", left_out_note(left_out));
+        }
     }
 
     pub fn state(&self) -> State {
@@ -47,10 +66,12 @@ impl Reporter {
             true
         });
         if changed {
-            match state {
-                State::Error | State::Backoff => warn!("{}: {reason}", state.as_str()),
-                _ => info!("{}: {reason}", state.as_str()),
-            }
+            let level = match state {
+                State::Error | State::Backoff => Level::Warn,
+                _ => Level::Info,
+            };
+            let line = format!("{}: {reason}", state.as_str());
+            self.log(level, &format!("state:{}", state.as_str()), &line);
         }
     }
 
@@ -75,6 +96,26 @@ impl Reporter {
 
     pub fn record_check(&self, report: &CheckReport, health: &Health) {
         let at = now();
+        let before = self.snapshot.borrow().checks.clone();
+        for (name, result) in &report.probes {
+            let was_failing = before.get(name).is_some_and(|c| !c.ok);
+            match result {
+                Err(detail) => {
+                    let n = health.consecutive_failures();
+                    let of = health.threshold();
+                    let line = format!("health: {name} check failed: {detail} ({n} of {of})");
+                    self.log(Level::Warn, &format!("health:{name}:{n}"), &line);
+                }
+                Ok(()) if was_failing => {
+                    let line = format!("health: {name} check passes again");
+                    self.log(Level::Info, &format!("recovered:{name}"), &line);
+                }
+                Ok(()) => {}
+            }
+        }
+        if let Some(firewall) = &report.firewall {
+            self.log_firewall(before.get("firewall"), firewall);
+        }
         self.update(|s| {
             s.last_check = Some(at);
             s.consecutive_failures = health.consecutive_failures();
@@ -86,12 +127,53 @@ impl Reporter {
                 };
                 s.checks.insert(name, check);
             }
+            if let Some(firewall) = &report.firewall {
+                s.checks.insert("firewall", firewall_check(firewall, at));
+            }
             if let (Some(peer), Some(stats)) = (s.peer.as_mut(), report.stats) {
                 peer.latest_handshake = stats.handshake_age.and_then(|age| at.checked_sub(age));
                 peer.rx_bytes = stats.rx_bytes;
                 peer.tx_bytes = stats.tx_bytes;
             }
         });
+    }
+
+    /// Records the firewall layer outside the periodic check (after connect).
+    pub fn record_firewall(&self, firewall: Option<Result<String, String>>) {
+        let Some(firewall) = firewall else { return };
+        let before = self.snapshot.borrow().checks.get("firewall").cloned();
+        self.log_firewall(before.as_ref(), &firewall);
+        let check = firewall_check(&firewall, now());
+        self.update(|s| {
+            s.checks.insert("firewall", check);
+        });
+    }
+
+    /// A failing tool at every check (rate-limited); a change of what is in
+    /// place once: at `warn` where nothing could be opened, else `info`.
+    fn log_firewall(&self, before: Option<&Check>, now: &Result<String, String>) {
+        let was = before.map(|c| (c.ok, c.detail.as_deref()));
+        match now {
+            Err(e) => {
+                let line = format!(
+                    "health: firewall check failed: {e} (the tunnel stays up; retried at every check)"
+                );
+                self.log(Level::Warn, "health:firewall", &line);
+            }
+            Ok(detail) if was != Some((true, Some(detail.as_str()))) => {
+                let level = match detail.contains("nothing to open") {
+                    true => Level::Warn,
+                    false => Level::Info,
+                };
+                let again = if was.is_some_and(|(ok, _)| !ok) {
+                    " again"
+                } else {
+                    ""
+                };
+                log!(level, "health: firewall check passes{again}: {detail}");
+            }
+            Ok(_) => {}
+        }
     }
 
     /// Records a probe outside the periodic check (e.g. time sync).
@@ -104,5 +186,18 @@ impl Reporter {
         self.update(|s| {
             s.checks.insert(name, check);
         });
+    }
+}
+
+/// The firewall check carries a detail either way: what is in place, or why not.
+fn firewall_check(result: &Result<String, String>, at: Instant) -> Check {
+    let (ok, detail) = match result {
+        Ok(detail) => (true, detail.clone()),
+        Err(e) => (false, e.clone()),
+    };
+    Check {
+        ok,
+        at,
+        detail: Some(detail),
     }
 }

@@ -149,6 +149,8 @@ impl<P: Ports> Engine<P> {
             &format!("handshake with {}", gateway.name),
         );
         let mut health = Health::new(self.config.settings.failures_before_reconnect);
+        // What failed in the current streak of failed checks, once each.
+        let mut streak: Vec<String> = Vec::new();
         let mut due = Instant::now();
         loop {
             // Fixed rate: a check that waited for a timeout does not push the
@@ -161,11 +163,23 @@ impl<P: Ports> Engine<P> {
             let report = health::check(&mut self.ports, gateway.link_address).await;
             let verdict = health.record(report.ok());
             self.report.record_check(&report, &health);
+            let why = failed_probe(&report);
+            match verdict {
+                Verdict::Healthy => streak.clear(),
+                _ if !streak.contains(&why) => streak.push(why.clone()),
+                _ => {}
+            }
             if verdict == Verdict::Dead {
                 if gateway.source == PeerSource::Site {
                     self.peers.failed();
                 }
-                let why = failed_probe(&report);
+                let line = format!(
+                    "leaving connected to {}: {} failed checks in a row: {}",
+                    gateway.name,
+                    health.consecutive_failures(),
+                    streak.join(", ")
+                );
+                self.report.log(log::Level::Warn, "leave", &line);
                 self.report.update(|s| {
                     s.last_error = Some(format!("{} is gone: {why}", gateway.name));
                 });

@@ -9,7 +9,6 @@ pub mod probe;
 pub mod tunnel;
 
 use std::net::Ipv6Addr;
-use std::path::PathBuf;
 
 use tokio::sync::watch;
 
@@ -29,7 +28,6 @@ pub struct LivePorts {
     pub wan: watch::Receiver<WanRoutes>,
     /// `ubus call system board`, once the bus has answered it.
     pub board: watch::Receiver<Option<Board>>,
-    pub sys_class_net: PathBuf,
     pub iface: String,
 }
 
@@ -65,6 +63,10 @@ impl Tunnel for LivePorts {
         self.tunnel.repair().await
     }
 
+    fn firewall(&self) -> Option<Result<String, String>> {
+        self.tunnel.firewall()
+    }
+
     async fn tear_down(&mut self) {
         self.tunnel.tear_down().await
     }
@@ -72,7 +74,7 @@ impl Tunnel for LivePorts {
 
 impl Probes for LivePorts {
     async fn http(&mut self, link_address: Ipv6Addr) -> Result<(), String> {
-        probe::http_get(&self.sys_class_net, &self.iface, link_address).await
+        probe::http_get(&self.iface, link_address).await
     }
 
     async fn batman(&mut self) -> Option<Result<(), String>> {

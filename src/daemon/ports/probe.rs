@@ -3,7 +3,6 @@
 //! The FFMUC gateways run a web server on that address for this purpose.
 
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
-use std::path::Path;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -13,8 +12,8 @@ use tokio::time::timeout;
 pub const HTTP_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// GET / on `[gateway%iface]:80`; any 2xx or 3xx answer passes, as wget's would.
-pub async fn http_get(sys_class_net: &Path, iface: &str, gateway: Ipv6Addr) -> Result<(), String> {
-    let scope = ifindex(sys_class_net, iface)?;
+pub async fn http_get(iface: &str, gateway: Ipv6Addr) -> Result<(), String> {
+    let scope = ifindex(iface)?;
     let target = SocketAddr::V6(SocketAddrV6::new(gateway, 80, 0, scope));
     timeout(HTTP_PROBE_TIMEOUT, get(target))
         .await
@@ -58,14 +57,20 @@ async fn get(target: SocketAddr) -> Result<(), String> {
     }
 }
 
-/// The interface index for the link-local scope, from sysfs (no libc call needed).
-fn ifindex(sys_class_net: &Path, iface: &str) -> Result<u32, String> {
-    let path = sys_class_net.join(iface).join("ifindex");
-    let text =
-        std::fs::read_to_string(&path).map_err(|_| format!("interface {iface} does not exist"))?;
-    text.trim()
-        .parse()
-        .map_err(|_| format!("{}: not an interface index", path.display()))
+/// The interface index for the link-local scope, in the daemon's own network
+/// namespace. `/sys/class/net` would show the namespace that mounted sysfs,
+/// which differs for a daemon entered into a namespace without a remount.
+fn ifindex(iface: &str) -> Result<u32, String> {
+    let name = std::ffi::CString::new(iface)
+        .map_err(|_| format!("interface name {iface:?} contains a NUL byte"))?;
+    // SAFETY: `name` is a valid NUL-terminated string for the whole call.
+    match unsafe { libc::if_nametoindex(name.as_ptr()) } {
+        0 => Err(format!(
+            "interface {iface} does not exist: {}",
+            std::io::Error::last_os_error()
+        )),
+        index => Ok(index),
+    }
 }
 
 #[cfg(test)]
@@ -99,7 +104,14 @@ mod tests {
 
     #[test]
     fn a_missing_interface_is_named() {
-        let err = ifindex(Path::new("/sys/class/net"), "no-such-wg0").unwrap_err();
+        let err = ifindex("no-such-wg0").unwrap_err();
         assert!(err.contains("no-such-wg0"), "{err}");
+        let err = ifindex("wg\0x").unwrap_err();
+        assert!(err.contains("NUL"), "{err}");
+    }
+
+    #[test]
+    fn loopback_is_found_in_our_namespace() {
+        assert!(ifindex("lo").unwrap() > 0);
     }
 }

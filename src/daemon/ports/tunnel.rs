@@ -3,12 +3,11 @@
 //! netlink, so every call runs on tokio's blocking pool and the ubus
 //! connection never waits behind it.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::dataplane::batman_neighbors::BatmanNeighbor;
-use crate::dataplane::{DataPlane, GatewayPeer, LinkSpec};
+use crate::dataplane::{ApplyReport, DataPlane, GatewayPeer, LinkSpec};
 use crate::engine::ports::{Gateway, TunnelStats};
 use crate::identity::PrivateKey;
 use crate::link::VXLAN_IFACE;
@@ -33,24 +32,19 @@ pub struct LiveTunnel {
     identity: LinkIdentity,
     spec: Option<LinkSpec>,
     rotation: Rotation,
-    /// Firewall state files (fw3, fw4) whose change means a firewall restart.
-    firewall_state: Vec<PathBuf>,
-    firewall_seen: Vec<Option<SystemTime>>,
+    /// The firewall layer after the latest apply: `Ok(what is in place)` or
+    /// the failing tool's message.
+    firewall: Option<Result<String, String>>,
 }
 
 impl LiveTunnel {
-    pub fn new(
-        dataplane: DataPlane,
-        identity: LinkIdentity,
-        firewall_state: Vec<PathBuf>,
-    ) -> LiveTunnel {
+    pub fn new(dataplane: DataPlane, identity: LinkIdentity) -> LiveTunnel {
         LiveTunnel {
             dataplane: Arc::new(Mutex::new(dataplane)),
             identity,
             spec: None,
             rotation: Rotation::default(),
-            firewall_seen: firewall_state.iter().map(modified).collect(),
-            firewall_state,
+            firewall: None,
         }
     }
 
@@ -77,9 +71,23 @@ impl LiveTunnel {
             },
         );
         spec.fwmark = id.fwmark;
-        self.spec = Some(spec.clone());
-        self.blocking(move |dp| dp.apply(&spec).map(drop)).await?;
+        self.apply(spec).await?;
         Ok(endpoint.to_string())
+    }
+
+    /// The firewall layer as the latest connect or repair left it.
+    pub fn firewall(&self) -> Option<Result<String, String>> {
+        self.firewall.clone()
+    }
+
+    async fn apply(&mut self, spec: LinkSpec) -> Result<(), String> {
+        self.spec = Some(spec.clone());
+        let iface = spec.wg_interface.clone();
+        let report: ApplyReport = self.blocking(move |dp| dp.apply(&spec)).await?;
+        self.firewall = report
+            .firewall
+            .map(|result| result.map(|state| state.describe(&iface)));
+        Ok(())
     }
 
     pub async fn stats(&mut self) -> Result<TunnelStats, String> {
@@ -101,23 +109,13 @@ impl LiveTunnel {
         })
     }
 
-    /// Re-applies the link (netlink only when nothing changed) and re-checks
-    /// the firewall rule when the firewall was restarted since the last look.
+    /// Re-applies the link (netlink only when nothing changed); the firewall
+    /// rule is looked at again when the firewall may have changed or failed.
     pub async fn repair(&mut self) -> Result<(), String> {
         let Some(spec) = self.spec.clone() else {
             return Err("no link has been set up".into());
         };
-        let seen: Vec<_> = self.firewall_state.iter().map(modified).collect();
-        let firewall_restarted = seen != self.firewall_seen;
-        self.firewall_seen = seen;
-        self.blocking(move |dp| {
-            dp.apply(&spec)?;
-            if firewall_restarted {
-                dp.check_firewall(&spec.wg_interface)?;
-            }
-            Ok(())
-        })
-        .await
+        self.apply(spec).await
     }
 
     /// `None` where batman-adv does not apply (no module, mesh-vpn not in a mesh).
@@ -141,6 +139,7 @@ impl LiveTunnel {
 
     pub async fn tear_down(&mut self) {
         self.spec = None;
+        self.firewall = None;
         let iface = self.identity.iface.clone();
         if let Err(e) = self
             .blocking(move |dp| dp.teardown(&iface, VXLAN_IFACE))
@@ -164,8 +163,4 @@ impl LiveTunnel {
         .await
         .map_err(|e| format!("data plane task: {e}"))?
     }
-}
-
-fn modified(path: &PathBuf) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }

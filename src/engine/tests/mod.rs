@@ -3,6 +3,7 @@
 //! no sockets; every wait is tokio's virtual clock.
 
 mod connect;
+mod logs;
 mod recover;
 
 use std::cell::RefCell;
@@ -36,6 +37,11 @@ pub struct World {
     /// As wireguard-go does: the first handshake completes while `connect`
     /// is still building the link, and is not repeated for two minutes.
     pub handshake_in_connect: bool,
+    /// Whether gateways' HTTP responders answer (a live gateway's handshake
+    /// with a dead responder is the steadiest failure: it reconnects at once).
+    pub http_answers: bool,
+    /// What the firewall layer reports (a broken tool: `Err`).
+    pub firewall: Result<String, String>,
     /// Every side effect, in order: "sync", "v1", "v2", "connect gw1", "teardown".
     pub calls: Vec<String>,
 }
@@ -50,6 +56,8 @@ impl World {
             connected: None,
             last_handshake: None,
             handshake_in_connect: false,
+            http_answers: true,
+            firewall: Ok("nothing to open".into()),
             calls: Vec::new(),
         }
     }
@@ -162,6 +170,11 @@ impl Tunnel for FakePorts {
         Ok(())
     }
 
+    fn firewall(&self) -> Option<Result<String, String>> {
+        let world = self.0.borrow();
+        world.connected.as_ref().map(|_| world.firewall.clone())
+    }
+
     async fn tear_down(&mut self) {
         self.call("teardown");
         self.0.borrow_mut().connected = None;
@@ -170,6 +183,10 @@ impl Tunnel for FakePorts {
 
 impl Probes for FakePorts {
     async fn http(&mut self, _: Ipv6Addr) -> Result<(), String> {
+        if !self.0.borrow().http_answers {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            return Err("timed out after 5 s".into());
+        }
         if self.0.borrow().current_alive() {
             return Ok(());
         }

@@ -93,6 +93,18 @@ pub fn load_modules(modules: &[&str]) {
     }
 }
 
+/// Where `ip` is, found once on the test's own PATH.
+fn ip_program() -> &'static std::path::Path {
+    static IP: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    IP.get_or_init(|| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("ip"))
+            .find(|file| file.is_file())
+            .unwrap_or_else(|| "ip".into())
+    })
+}
+
 pub struct Netns {
     pub name: String,
 }
@@ -124,9 +136,23 @@ impl Netns {
     /// stops its children in order.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         use std::os::unix::process::CommandExt;
-        let mut command = Command::new("ip");
+        // By absolute path: a caller may give the command a PATH without `ip`.
+        let mut command = Command::new(ip_program());
         command
             .args(["netns", "exec", &self.name])
+            .arg(program)
+            .stdin(Stdio::null())
+            .process_group(0);
+        command
+    }
+
+    /// Like [`Netns::command`], but joins only the network namespace
+    /// (`nsenter --net`): `/sys` still shows the namespace that mounted it.
+    pub fn command_without_remount(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new("nsenter");
+        command
+            .arg(format!("--net=/var/run/netns/{}", self.name))
             .arg(program)
             .stdin(Stdio::null())
             .process_group(0);

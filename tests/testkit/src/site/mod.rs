@@ -20,6 +20,7 @@ pub mod node;
 mod sntp;
 pub mod tree;
 
+use std::ffi::OsString;
 use std::net::{Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -68,6 +69,12 @@ pub struct SiteOptions {
     pub v2_gateway: usize,
     pub probe_interval_secs: u32,
     pub failures_before_reconnect: u32,
+    /// The PATH the daemon runs with (the test's own when `None`): a host
+    /// without a firewall tool, or with one that fails.
+    pub daemon_path: Option<OsString>,
+    /// Enter the node namespace with `nsenter --net` (no sysfs remount, as a
+    /// service manager might) instead of `ip netns exec`.
+    pub enter_without_remount: bool,
 }
 
 impl SiteOptions {
@@ -81,6 +88,8 @@ impl SiteOptions {
             v2_gateway: 0,
             probe_interval_secs: 5,
             failures_before_reconnect: 3,
+            daemon_path: None,
+            enter_without_remount: false,
         }
     }
 }
@@ -187,6 +196,8 @@ impl Site {
             &self.options.daemon,
             self.tree.path(),
             &self.socket,
+            self.options.daemon_path.as_deref(),
+            self.options.enter_without_remount,
         )?;
         self.daemon = Some(daemon);
         Ok(())

@@ -2,6 +2,7 @@
 //! --foreground --ubus-socket SOCK`, its log in the tree, and its `mesh_vpn`
 //! object read over the test ubusd.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -23,11 +24,26 @@ pub struct NodeDaemon {
 }
 
 impl NodeDaemon {
-    pub fn start(node: &Netns, binary: &Path, root: &Path, socket: &Path) -> Result<Self, String> {
+    /// `path`: the PATH the daemon sees, when not the test's own;
+    /// `nsenter`: join the namespace without remounting sysfs.
+    pub fn start(
+        node: &Netns,
+        binary: &Path,
+        root: &Path,
+        socket: &Path,
+        path: Option<&OsStr>,
+        nsenter: bool,
+    ) -> Result<Self, String> {
         let log = root.join("daemon.log");
         let stderr = File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let child = node
-            .command(binary)
+        let mut command = match nsenter {
+            true => node.command_without_remount(binary),
+            false => node.command(binary),
+        };
+        if let Some(path) = path {
+            command.env("PATH", path);
+        }
+        let child = command
             .arg("--root")
             .arg(root)
             .args(["daemon", "--foreground", "--ubus-socket"])
