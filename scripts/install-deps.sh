@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages and cargo tools a job needs, skipping what is
 # already there so repeated runs are fast.
-# Usage: install-deps.sh [--list] test|size|fuzz|demo|lab
+# Usage: install-deps.sh [--list] test|size|fuzz|demo|lab|cross
 # --list prints the job's packages, one a line, and installs nothing (the
 # bare-PATH demo check builds its PATH from them).
 set -euo pipefail

@@ -59,8 +59,8 @@ pub fn tool_failure(program: &str, args: &[String], outcome: &io::Result<Output>
         }
         Err(e) => format!("`{command}` could not run: {e}"),
         Ok(output) => {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let stderr = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+            // The tool's words, not ours: quoted, escaped and cut (issue 16).
+            let stderr = crate::quote::quote(output.stderr.trim_ascii());
             format!("`{command}` failed ({}): {stderr}", output.status)
         }
     }
