@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::crypto::{CryptoProvider, KeyProvider, ring};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::sign::SigningKey;
 use rustls::{ClientConfig, RootCertStore};
 
 use super::error::BrokerError;
@@ -61,9 +63,8 @@ impl TlsRoots {
     /// reconnect, and a cached store would keep every parsed root resident on
     /// routers that have a few MB of RAM to spare.
     pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, BrokerError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+        let config = ClientConfig::builder_with_provider(Arc::new(provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(|e| BrokerError::TlsSetup(e.to_string()))?
             .with_root_certificates(self.store()?)
             .with_no_client_auth();
@@ -74,6 +75,34 @@ impl TlsRoots {
 impl Default for TlsRoots {
     fn default() -> Self {
         TlsRoots::system(&Root::default())
+    }
+}
+
+/// What a node needs to check one broker, and no more, since each piece is
+/// flash on every router: TLS 1.3 with its mandatory cipher suite
+/// (RFC 8446 §9.1: TLS_AES_128_GCM_SHA256; secp256r1 mandatory, X25519
+/// recommended), every signature algorithm a certificate chain may use, and
+/// no private-key loading (a node presents no client certificate).
+fn provider() -> CryptoProvider {
+    CryptoProvider {
+        cipher_suites: vec![ring::cipher_suite::TLS13_AES_128_GCM_SHA256],
+        kx_groups: vec![ring::kx_group::X25519, ring::kx_group::SECP256R1],
+        key_provider: &NoClientKeys,
+        ..ring::default_provider()
+    }
+}
+
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(
+            "mesh-vpn-wg presents no client certificate".into(),
+        ))
     }
 }
 
