@@ -14,9 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Budgets, bytes, OpenWrt-like build after stripping (see the README).
+# Budgets, bytes, of the daemon as OpenWrt builds it, after stripping: every
+# target's build here, and MIPS (ath79, the tightest flash) with a prebuilt std.
+BUDGET=2000000
 MIPS_BUDGET=2000000
-OTHER_BUDGET=2000000
 
 section() { printf '\n--- %s ---\n' "$*"; }
 
@@ -49,6 +50,26 @@ build() {
   fi
 }
 
+# OpenWrt-like build of the daemon and the respondd module into target dir
+# $3: dynamic musl (-crt-static; zig links static unless told), then every
+# non-loadable section dropped, as OpenWrt's default sstrip does.
+openwrt_build() {
+  local target=$1 toolchain=$2 dir=$3 stub_dir
+  stub_dir=$(scripts/jsonc-stub.sh "$target")
+  CARGO_TARGET_DIR=$dir build "$target" "$toolchain" \
+    "-C target-feature=-crt-static -C link-arg=-dynamic -L native=$stub_dir" \
+    -p mesh-vpn-wg -p respondd-mesh-vpn-wg || return 1
+  for file in mesh-vpn-wg librespondd_mesh_vpn_wg.so; do
+    "$llvm_bin/llvm-objcopy" --strip-all "$dir/$target/release/$file" "$dir/$target/release/$file.sstrip"
+  done
+}
+
+size_row() {
+  local file=$1 label=$2
+  printf '%-44s %-28s %10d %10d\n' "$label" "$(basename "$file" .sstrip)" \
+    "$(stat -c %s "$file")" "$(xz -9e -T1 -c "$file" | wc -c)"
+}
+
 section "native reference: explain --json on $example"
 cargo build --release --locked -q -p mesh-vpn-wg
 native=$("$CARGO_TARGET_DIR"/release/mesh-vpn-wg --root "$example" explain --json)
@@ -73,26 +94,33 @@ for row in "${targets[@]}"; do
   fi
 
   section "$target: as OpenWrt builds it (dynamic musl), daemon and respondd module"
-  stub_dir=$(scripts/jsonc-stub.sh "$target")
-  # zig links static unless told; OpenWrt's musl is a shared library.
-  if ! CARGO_TARGET_DIR=target/cross-openwrt build "$target" "$toolchain" \
-    "-C target-feature=-crt-static -C link-arg=-dynamic -L native=$stub_dir" \
-    -p mesh-vpn-wg -p respondd-mesh-vpn-wg; then
+  if ! openwrt_build "$target" "$toolchain" target/cross-openwrt; then
     failed+=("$target: OpenWrt-like build")
     continue
   fi
-  out=target/cross-openwrt/$target/release
   for file in mesh-vpn-wg librespondd_mesh_vpn_wg.so; do
-    "$llvm_bin/llvm-objcopy" --strip-all "$out/$file" "$out/$file.sstrip"
-    stripped=$(stat -c %s "$out/$file.sstrip")
-    xz=$(xz -9e -T1 -c "$out/$file.sstrip" | wc -c)
-    sizes+=("$(printf '%-32s %-28s %10d %10d' "$target" "$file" "$stripped" "$xz")")
-    budget=$OTHER_BUDGET
-    case $target in mips*) budget=$MIPS_BUDGET ;; esac
-    if [ "$file" = mesh-vpn-wg ] && [ "$stripped" -gt "$budget" ]; then
-      failed+=("$target: $file is $stripped bytes, budget $budget")
-    fi
+    sizes+=("$(size_row "target/cross-openwrt/$target/release/$file.sstrip" "$target")")
   done
+done
+
+# OpenWrt links the std its rust/host package built (opt-level 3, unwind
+# tables), not one rebuilt at our opt-level z. rustup serves no MIPS std, so
+# the difference is measured where both exist (aarch64) and applied to MIPS.
+section "prebuilt std vs rebuilt std (aarch64), applied to the MIPS figure"
+mips_bin=target/cross-openwrt/mips-unknown-linux-musl/release/mesh-vpn-wg.sstrip
+if openwrt_build aarch64-unknown-linux-musl nightly-build-std target/cross-rebuilt-std && [ -f "$mips_bin" ]; then
+  rebuilt=target/cross-rebuilt-std/aarch64-unknown-linux-musl/release/mesh-vpn-wg.sstrip
+  prebuilt=target/cross-openwrt/aarch64-unknown-linux-musl/release/mesh-vpn-wg.sstrip
+  sizes+=("$(size_row "$rebuilt" "aarch64 (std rebuilt at opt-level z)")")
+  estimate=$(($(stat -c %s "$mips_bin") * $(stat -c %s "$prebuilt") / $(stat -c %s "$rebuilt")))
+  printf 'aarch64: prebuilt std %d B, rebuilt std %d B; MIPS with a prebuilt std: about %d B (budget %d)\n' \
+    "$(stat -c %s "$prebuilt")" "$(stat -c %s "$rebuilt")" "$estimate" "$MIPS_BUDGET"
+  [ "$estimate" -le "$MIPS_BUDGET" ] || failed+=("mips: about $estimate bytes with a prebuilt std, budget $MIPS_BUDGET")
+else
+  failed+=("prebuilt-std estimate")
+fi
+for file in target/cross-openwrt/*/release/mesh-vpn-wg.sstrip; do
+  [ "$(stat -c %s "$file")" -le "$BUDGET" ] || failed+=("$file: over $BUDGET bytes")
 done
 
 section "unit tests on a big-endian CPU (powerpc-unknown-linux-gnu under qemu-ppc)"
@@ -107,11 +135,12 @@ if ! be_test -p ubus-wire || ! be_test -p mesh-vpn-wg -p testkit --lib; then
 fi
 
 section "flash cost, OpenWrt-like builds (dynamic musl, sstrip-like)"
-printf '%-32s %-28s %10s %10s\n' target file stripped "xz -9e"
+printf '%-44s %-28s %10s %10s\n' target file stripped "xz -9e"
 printf '%s\n' "${sizes[@]}"
 
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'cross: FAILED: %s\n' "${failed[@]}" >&2
   [ "${1:-}" = --check ] && exit 1
+  exit 0
 fi
 echo "cross: all router targets build, behave like x86_64 and fit their budgets"

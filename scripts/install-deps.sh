@@ -51,5 +51,5 @@ if [ "${1:-}" = cross ]; then
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >/dev/null
   rustup component add --toolchain nightly rust-src llvm-tools >/dev/null
   # zig: a C compiler, linker and musl for every router CPU, from PyPI.
-  python3 -m pip install --quiet --disable-pip-version-check ziglang==0.17.1 cargo-zigbuild==0.24.1
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore ziglang==0.17.1 cargo-zigbuild==0.24.1
 fi
