@@ -9,11 +9,11 @@ use std::net::Ipv6Addr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use mesh_vpn_wg::daemon::status::{PeerSource, Snapshot};
 use mesh_vpn_wg::endpoint::Endpoint;
 use mesh_vpn_wg::engine::ports::*;
 use mesh_vpn_wg::engine::random::Random;
 use mesh_vpn_wg::engine::report::Reporter;
+use mesh_vpn_wg::engine::state::{PeerSource, Snapshot};
 use mesh_vpn_wg::engine::{Engine, EngineConfig, Settings};
 use mesh_vpn_wg::loadbalancing::decide;
 use tokio::sync::{mpsc, watch};

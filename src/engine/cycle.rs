@@ -13,7 +13,7 @@ use super::health::HANDSHAKE_MAX_AGE;
 use super::peers::PeerQueue;
 use super::ports::{Gateway, Ports, Registered};
 use super::report::Reporter;
-use crate::daemon::status::{PeerSource, State};
+use super::state::{PeerSource, State};
 
 /// How often the handshake is polled while waiting for it.
 const HANDSHAKE_POLL: Duration = Duration::from_millis(500);

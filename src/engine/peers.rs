@@ -75,8 +75,8 @@ impl PeerQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::daemon::status::PeerSource;
     use crate::endpoint::Endpoint;
+    use crate::engine::state::PeerSource;
 
     fn peers(n: usize) -> Vec<Gateway> {
         (0..n)

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::net::Ipv6Addr;
 use std::time::Duration;
 
-use crate::daemon::status::PeerSource;
+use super::state::PeerSource;
 use crate::endpoint::Endpoint;
 
 /// A gateway to build the tunnel to: from the broker (v2) or from the site.

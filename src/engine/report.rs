@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use super::health::{CheckReport, Health};
 use super::limiter::{Limiter, left_out_note};
 use super::ports::Gateway;
-use crate::daemon::status::{Check, Peer, Snapshot, State};
+use super::state::{Check, Peer, Snapshot, State};
 
 /// Now, on tokio's clock, so paused-time tests see consistent ages.
 pub fn now() -> Instant {

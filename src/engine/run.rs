@@ -13,8 +13,8 @@ use super::peers::PeerQueue;
 use super::ports::{Gateway, Ports};
 use super::random::Random;
 use super::report::Reporter;
+use super::state::{PeerSource, State};
 use super::{Command, EngineConfig};
-use crate::daemon::status::{PeerSource, State};
 
 pub struct Engine<P: Ports> {
     ports: P,

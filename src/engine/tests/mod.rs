@@ -21,8 +21,8 @@ use super::ports::*;
 use super::random::Random;
 use super::report::Reporter;
 use super::{Command, Engine, EngineConfig, Settings};
-use crate::daemon::status::{PeerSource, Snapshot, State};
 use crate::endpoint::Endpoint;
+use crate::engine::state::{PeerSource, Snapshot, State};
 use crate::loadbalancing::decide;
 
 /// The scripted outside world the fake ports act on.
