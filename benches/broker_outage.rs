@@ -57,10 +57,23 @@ impl KeyExchange for Node {
     }
 }
 
+/// Nothing remembered: every node meets the outage as a first boot would.
+impl LastGateway for Node {
+    fn recall(&mut self) -> Option<Gateway> {
+        None
+    }
+    fn remember(&mut self, _: &Gateway) {}
+}
+
 impl Tunnel for Node {
     async fn connect(&mut self, _: &Gateway) -> Result<String, String> {
         let mut broker = self.0.borrow_mut();
         let at = broker.start.elapsed();
+        // The gateways lost the keys (a gateway reboot): without the broker
+        // no gateway handshakes, so the engine's fallback fails and it backs off.
+        if at < OUTAGE {
+            return Err("the gateway does not know the key".into());
+        }
         broker.connected.push(at);
         Ok("[2001:db8::1]:40000".into())
     }

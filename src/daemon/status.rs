@@ -46,6 +46,7 @@ impl Snapshot {
                 Table::new()
                     .with("url", &*one_line(&self.broker_url))
                     .with("api", self.broker_api)
+                    .with("registered", self.broker_registered)
                     .with(
                         "last_error",
                         self.broker_error.as_deref().map(one_line).as_deref(),

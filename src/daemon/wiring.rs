@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use super::ports::LivePorts;
 use super::ports::clock::ClockSync;
 use super::ports::exchange::KeyExchanger;
+use super::ports::last_gateway::LastGatewayFile;
 use super::ports::tunnel::{LinkIdentity, LiveTunnel};
 use crate::broker::{Board, Broker, BrokerUrl, NodeHeaders, Timeouts, TlsRoots};
 use crate::config::NodeConfig;
@@ -99,6 +100,7 @@ pub fn live_ports(
             may_set_clock: root.dir() == Path::new("/"),
         },
         exchanger: KeyExchanger::new(broker, domain, key.public_key()),
+        last_gateway: LastGatewayFile::new(root),
         tunnel: LiveTunnel::new(
             DataPlane::new(Backend::detect(), Firewall::new(root.join("var/run"))),
             identity,

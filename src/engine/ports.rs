@@ -82,6 +82,18 @@ pub trait Probes {
     fn batman(&mut self) -> impl Future<Output = Option<Result<(), String>>>;
 }
 
+/// The gateway of the latest working connection, kept across daemon
+/// restarts: wgkex publishes a key to every worker of the domain and a worker
+/// keeps a peer for 3 h without a handshake, so that gateway most likely
+/// still knows the key when the broker does not answer.
+pub trait LastGateway {
+    /// `None` when nothing is remembered or the record is unusable (the
+    /// implementation logs why; a bad record is never fatal).
+    fn recall(&mut self) -> Option<Gateway>;
+    /// Best effort: a failure is logged, it only costs the next restart.
+    fn remember(&mut self, gateway: &Gateway);
+}
+
 /// Everything the engine needs from the outside world.
-pub trait Ports: TimeSync + KeyExchange + Tunnel + Probes {}
-impl<T: TimeSync + KeyExchange + Tunnel + Probes> Ports for T {}
+pub trait Ports: TimeSync + KeyExchange + Tunnel + Probes + LastGateway {}
+impl<T: TimeSync + KeyExchange + Tunnel + Probes + LastGateway> Ports for T {}

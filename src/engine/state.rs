@@ -90,6 +90,9 @@ pub struct Snapshot {
     pub broker_url: String,
     pub broker_api: Option<&'static str>,
     pub broker_error: Option<String>,
+    /// A key exchange succeeded since the daemon started; `false` while the
+    /// node runs on a gateway that knew the key from before.
+    pub broker_registered: bool,
     pub reconnects: u64,
     pub broker_requests: u64,
     pub last_error: Option<String>,
@@ -126,6 +129,7 @@ impl Snapshot {
             broker_url,
             broker_api: None,
             broker_error: None,
+            broker_registered: false,
             reconnects: 0,
             broker_requests: 0,
             last_error: None,
