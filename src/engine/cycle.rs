@@ -34,6 +34,8 @@ pub struct Connected {
     /// The key exchange of this cycle succeeded; when not, the gateway knew
     /// the key from before and the key is registered again in the background.
     pub registered: bool,
+    /// Handed out by the site's peer queue, so a death counts against it there.
+    pub queued: bool,
 }
 
 pub async fn run(
@@ -67,10 +69,10 @@ pub async fn run(
     let exchange = ports.exchange(loadbalancing).await;
     cx.report.record_exchange(&exchange);
     let registered = exchange.outcome.is_ok();
-    let gateway = match exchange.outcome {
+    let (gateway, queued) = match exchange.outcome {
         Ok(Registered::Gateway(gateway)) => {
             link(ports, cx.report, &gateway, settings, "").await?;
-            gateway
+            (gateway, false)
         }
         Ok(Registered::KeyOnly) => {
             let gateway = cx
@@ -83,7 +85,7 @@ pub async fn run(
                 cx.peers.failed();
                 return Err(e);
             }
-            gateway
+            (gateway, true)
         }
         Err(e) => {
             without_broker(
@@ -100,20 +102,21 @@ pub async fn run(
     Ok(Connected {
         gateway,
         registered,
+        queued,
     })
 }
 
 /// The broker did not register the key. The gateways most likely still know
 /// it (see [`super::ports::LastGateway`]), so the cycle goes on: the last
 /// gateway first, then each site peer once in the usual order. `Err` only
-/// when none of them handshakes.
+/// when none of them handshakes; `Ok` says whether the queue handed it out.
 async fn without_broker(
     ports: &mut impl Ports,
     cx: CycleContext<'_>,
     error: &str,
     site_peers: &[Gateway],
     settings: &Settings,
-) -> Result<Gateway, String> {
+) -> Result<(Gateway, bool), String> {
     let why = " without the broker";
     let last = ports.recall();
     let mut failures = Vec::new();
@@ -121,7 +124,7 @@ async fn without_broker(
         let line = format!("{error}; trying the last gateway {}", gateway.name);
         cx.report.log(log::Level::Info, "without-broker", &line);
         match link(ports, cx.report, gateway, settings, why).await {
-            Ok(()) => return Ok(gateway.clone()),
+            Ok(()) => return Ok((gateway.clone(), false)),
             Err(e) => failures.push(e),
         }
     }
@@ -136,7 +139,7 @@ async fn without_broker(
             continue;
         }
         match link(ports, cx.report, &gateway, settings, why).await {
-            Ok(()) => return Ok(gateway),
+            Ok(()) => return Ok((gateway, true)),
             Err(e) => {
                 cx.peers.failed();
                 failures.push(e);

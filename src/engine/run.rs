@@ -13,7 +13,7 @@ use super::peers::PeerQueue;
 use super::ports::{Gateway, Ports};
 use super::random::Random;
 use super::report::Reporter;
-use super::state::{PeerSource, State};
+use super::state::State;
 use super::{Command, EngineConfig};
 
 pub struct Engine<P: Ports> {
@@ -139,10 +139,14 @@ impl<P: Ports> Engine<P> {
     /// dead; connected without the broker, register the key again in
     /// between, with backoff, until the broker takes it.
     async fn hold(&mut self, connected: Connected) -> Next {
-        let gateway = connected.gateway;
+        let Connected {
+            gateway,
+            registered,
+            queued,
+        } = connected;
         self.backoff.reset();
         // The broker just failed: the first retry waits like a failed cycle.
-        let mut register_at = (!connected.registered).then(|| Instant::now() + self.backoff.fail());
+        let mut register_at = (!registered).then(|| Instant::now() + self.backoff.fail());
         self.report.update(|s| {
             s.last_error = None;
             s.next_attempt = None;
@@ -185,7 +189,7 @@ impl<P: Ports> Engine<P> {
                 _ => {}
             }
             if verdict == Verdict::Dead {
-                if gateway.source == PeerSource::Site {
+                if queued {
                     self.peers.failed();
                 }
                 let line = format!(
