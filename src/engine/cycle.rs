@@ -25,6 +25,9 @@ pub struct CycleContext<'a> {
     pub report: &'a Reporter,
     pub peers: &'a mut PeerQueue,
     pub time_synced: &'a mut bool,
+    /// The public key of the gateway this run declared dead last: not worth
+    /// a handshake timeout as "the last gateway" while the broker is down.
+    pub dead: Option<&'a str>,
 }
 
 /// How a cycle connected.
@@ -34,8 +37,6 @@ pub struct Connected {
     /// The key exchange of this cycle succeeded; when not, the gateway knew
     /// the key from before and the key is registered again in the background.
     pub registered: bool,
-    /// Handed out by the site's peer queue, so a death counts against it there.
-    pub queued: bool,
 }
 
 pub async fn run(
@@ -69,10 +70,10 @@ pub async fn run(
     let exchange = ports.exchange(loadbalancing).await;
     cx.report.record_exchange(&exchange);
     let registered = exchange.outcome.is_ok();
-    let (gateway, queued) = match exchange.outcome {
+    let gateway = match exchange.outcome {
         Ok(Registered::Gateway(gateway)) => {
             link(ports, cx.report, &gateway, settings, "").await?;
-            (gateway, false)
+            gateway
         }
         Ok(Registered::KeyOnly) => {
             let gateway = cx
@@ -82,10 +83,10 @@ pub async fn run(
                 .ok_or("the broker chose no gateway and the site lists no peers")?;
             if let Err(e) = link(ports, cx.report, &gateway, settings, "").await {
                 // A site peer that failed goes to the end of the next round.
-                cx.peers.failed();
+                cx.peers.failed(&gateway, site_peers);
                 return Err(e);
             }
-            (gateway, true)
+            gateway
         }
         Err(e) => {
             without_broker(
@@ -102,30 +103,34 @@ pub async fn run(
     Ok(Connected {
         gateway,
         registered,
-        queued,
     })
 }
 
 /// The broker did not register the key. The gateways most likely still know
 /// it (see [`super::ports::LastGateway`]), so the cycle goes on: the last
 /// gateway first, then each site peer once in the usual order. `Err` only
-/// when none of them handshakes; `Ok` says whether the queue handed it out.
+/// when none of them handshakes.
 async fn without_broker(
     ports: &mut impl Ports,
     cx: CycleContext<'_>,
     error: &str,
     site_peers: &[Gateway],
     settings: &Settings,
-) -> Result<(Gateway, bool), String> {
+) -> Result<Gateway, String> {
     let why = " without the broker";
-    let last = ports.recall();
+    let last = ports
+        .recall()
+        .filter(|g| Some(g.public_key.as_str()) != cx.dead);
     let mut failures = Vec::new();
     if let Some(gateway) = &last {
         let line = format!("{error}; trying the last gateway {}", gateway.name);
         cx.report.log(log::Level::Info, "without-broker", &line);
         match link(ports, cx.report, gateway, settings, why).await {
-            Ok(()) => return Ok((gateway.clone(), false)),
-            Err(e) => failures.push(e),
+            Ok(()) => return Ok(gateway.clone()),
+            Err(e) => {
+                cx.peers.failed(gateway, site_peers);
+                failures.push(e);
+            }
         }
     }
     for _ in 0..site_peers.len() {
@@ -139,9 +144,9 @@ async fn without_broker(
             continue;
         }
         match link(ports, cx.report, &gateway, settings, why).await {
-            Ok(()) => return Ok((gateway, true)),
+            Ok(()) => return Ok(gateway),
             Err(e) => {
-                cx.peers.failed();
+                cx.peers.failed(&gateway, site_peers);
                 failures.push(e);
             }
         }

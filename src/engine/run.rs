@@ -25,6 +25,8 @@ pub struct Engine<P: Ports> {
     peers: PeerQueue,
     time_synced: bool,
     cycles: u64,
+    /// The public key of the gateway declared dead last, until a connection.
+    dead: Option<String>,
 }
 
 /// How a phase ended.
@@ -58,6 +60,7 @@ impl<P: Ports> Engine<P> {
             peers,
             time_synced: false,
             cycles: 0,
+            dead: None,
         }
     }
 
@@ -113,6 +116,7 @@ impl<P: Ports> Engine<P> {
             report: &self.report,
             peers: &mut self.peers,
             time_synced: &mut self.time_synced,
+            dead: self.dead.as_deref(),
         };
         let cycle = cycle::run(
             &mut self.ports,
@@ -142,9 +146,9 @@ impl<P: Ports> Engine<P> {
         let Connected {
             gateway,
             registered,
-            queued,
         } = connected;
         self.backoff.reset();
+        self.dead = None;
         // The broker just failed: the first retry waits like a failed cycle.
         let mut register_at = (!registered).then(|| Instant::now() + self.backoff.fail());
         self.report.update(|s| {
@@ -189,9 +193,8 @@ impl<P: Ports> Engine<P> {
                 _ => {}
             }
             if verdict == Verdict::Dead {
-                if queued {
-                    self.peers.failed();
-                }
+                self.peers.failed(&gateway, &self.config.site_peers);
+                self.dead = Some(gateway.public_key.clone());
                 let line = format!(
                     "leaving connected to {}: {} failed checks in a row: {}",
                     gateway.name,

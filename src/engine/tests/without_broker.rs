@@ -139,3 +139,23 @@ fn when_no_gateway_handshakes_the_node_backs_off_as_before() {
         assert!(node.snapshot.borrow().next_attempt.is_some());
     });
 }
+
+#[test]
+fn a_last_gateway_that_died_is_not_tried_first_again() {
+    run(config(false), |node| async move {
+        restarted_without_broker(&node, gateway("gw2", PeerSource::Site));
+        advance(5.0).await;
+        assert_eq!(node.state(), State::Connected);
+        node.world.borrow_mut().alive.remove("gw2");
+        // Three failed checks 5 s apart, then straight to another site peer.
+        advance(40.0).await;
+        assert_eq!(node.state(), State::Connected);
+        let connects = node.world.borrow().connects();
+        assert_eq!(connects.len(), 2, "{connects:?}");
+        assert_ne!(connects[1], "gw2", "{connects:?}");
+        assert_eq!(
+            node.world.borrow().remembered.as_ref().unwrap().name,
+            connects[1]
+        );
+    });
+}
