@@ -9,11 +9,11 @@ use std::net::Ipv6Addr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use mesh_vpn_wg::daemon::status::{PeerSource, Snapshot};
 use mesh_vpn_wg::endpoint::Endpoint;
 use mesh_vpn_wg::engine::ports::*;
 use mesh_vpn_wg::engine::random::Random;
 use mesh_vpn_wg::engine::report::Reporter;
+use mesh_vpn_wg::engine::state::{PeerSource, Snapshot};
 use mesh_vpn_wg::engine::{Engine, EngineConfig, Settings};
 use mesh_vpn_wg::loadbalancing::decide;
 use tokio::sync::{mpsc, watch};
@@ -57,10 +57,23 @@ impl KeyExchange for Node {
     }
 }
 
+/// Nothing remembered: every node meets the outage as a first boot would.
+impl LastGateway for Node {
+    fn recall(&mut self) -> Option<Gateway> {
+        None
+    }
+    fn remember(&mut self, _: &Gateway) {}
+}
+
 impl Tunnel for Node {
     async fn connect(&mut self, _: &Gateway) -> Result<String, String> {
         let mut broker = self.0.borrow_mut();
         let at = broker.start.elapsed();
+        // The gateways lost the keys (a gateway reboot): without the broker
+        // no gateway handshakes, so the engine's fallback fails and it backs off.
+        if at < OUTAGE {
+            return Err("the gateway does not know the key".into());
+        }
         broker.connected.push(at);
         Ok("[2001:db8::1]:40000".into())
     }

@@ -63,7 +63,14 @@ fn a_disabled_node_publishes_mesh_vpn_with_a_complete_status_and_no_secret() {
         keys(&status["health"]),
         ["checks", "consecutive_failures", "last_check"]
     );
-    assert_eq!(keys(&status["broker"]), ["api", "last_error", "url"]);
+    assert_eq!(
+        keys(&status["broker"]),
+        ["api", "last_error", "registered", "url"]
+    );
+    assert_eq!(
+        status["broker"]["registered"], false,
+        "nothing registered yet"
+    );
     assert_eq!(keys(&status["counters"]), ["broker_requests", "reconnects"]);
     assert_eq!(
         keys(&status["loadbalancing"]),

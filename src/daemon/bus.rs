@@ -12,8 +12,8 @@ use ubus_wire::{Bus, Table};
 
 use super::control::Control;
 use super::object;
-use super::status::{Snapshot, State};
 use crate::broker::Board;
+use crate::engine::state::{Snapshot, State};
 
 /// Short enough that a restarted ubusd sees `mesh_vpn` again within a second.
 const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(500);

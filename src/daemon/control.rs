@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use super::status::Snapshot;
 use super::status_reply::StatusReply;
 use crate::config::{SECTION, keys::KEY_FILE_MODE, uci};
 use crate::engine::Command;
+use crate::engine::state::Snapshot;
 use crate::error::Result;
 use crate::loadbalancing::{self, Decision};
 use crate::root::Root;

@@ -22,13 +22,13 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::{NodeConfig, keys};
 use crate::engine::report::Reporter;
+use crate::engine::state::Snapshot;
 use crate::engine::{Command, Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::identity::PrivateKey;
 use crate::logging::Logger;
 use crate::root::Root;
 use control::Control;
-use status::Snapshot;
 
 /// How long SIGTERM waits for the link to be torn down.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);

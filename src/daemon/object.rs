@@ -8,7 +8,7 @@ use ubus_wire::{
 };
 
 use super::control::{Control, Refusal};
-use super::status::State;
+use crate::engine::state::State;
 use crate::quote::quote_json;
 
 pub const OBJECT: &str = "mesh_vpn";

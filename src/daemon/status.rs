@@ -1,141 +1,17 @@
 //! The daemon's published state: what `ubus call mesh_vpn status` returns.
-//! The engine writes a [`Snapshot`]; readers render it at once, so a status
-//! call never waits for the engine, a broker or a netlink call.
+//! The engine writes a [`Snapshot`] (its own state model); readers render it
+//! at once, so a status call never waits for the engine, a broker or a netlink call.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
-use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
 use ubus_wire::{Table, Value};
 
+use crate::engine::state::{Peer, Snapshot};
 use crate::loadbalancing::Decision;
 use crate::quote::one_line;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    Disabled,
-    Idle,
-    SyncingTime,
-    ExchangingKey,
-    Connecting,
-    Connected,
-    Backoff,
-    NoUplink,
-    Error,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Disabled => "disabled",
-            State::Idle => "idle",
-            State::SyncingTime => "syncing_time",
-            State::ExchangingKey => "exchanging_key",
-            State::Connecting => "connecting",
-            State::Connected => "connected",
-            State::Backoff => "backoff",
-            State::NoUplink => "no_uplink",
-            State::Error => "error",
-        }
-    }
-}
-
-/// Where the current gateway came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerSource {
-    Broker,
-    Site,
-}
-
-impl PeerSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PeerSource::Broker => "broker",
-            PeerSource::Site => "site",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Peer {
-    pub source: PeerSource,
-    pub name: String,
-    pub public_key: String,
-    pub endpoint: String,
-    pub link_address: Ipv6Addr,
-    pub latest_handshake: Option<Instant>,
-    pub rx_bytes: u64,
-    pub tx_bytes: u64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Check {
-    pub ok: bool,
-    pub at: Instant,
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Snapshot {
-    pub state: State,
-    pub since: Instant,
-    pub reason: String,
-    pub enabled: bool,
-    pub public_key: Option<String>,
-    pub link_local: Option<Ipv6Addr>,
-    pub vni: u32,
-    pub loadbalancing: Decision,
-    pub peer: Option<Peer>,
-    pub last_check: Option<Instant>,
-    pub checks: BTreeMap<&'static str, Check>,
-    pub consecutive_failures: u32,
-    pub broker_url: String,
-    pub broker_api: Option<&'static str>,
-    pub broker_error: Option<String>,
-    pub reconnects: u64,
-    pub broker_requests: u64,
-    pub last_error: Option<String>,
-    pub next_attempt: Option<Instant>,
-}
-
 impl Snapshot {
-    /// The state at start, before the engine has done anything.
-    pub fn starting(
-        enabled: bool,
-        public_key: Option<String>,
-        vni: u32,
-        loadbalancing: Decision,
-        broker_url: String,
-    ) -> Snapshot {
-        let (state, reason) = if enabled {
-            (State::Idle, "started")
-        } else {
-            (State::Disabled, "wireguard.mesh_vpn.enabled is not 1")
-        };
-        Snapshot {
-            state,
-            since: crate::engine::report::now(),
-            reason: reason.into(),
-            enabled,
-            link_local: public_key.as_deref().map(crate::identity::link_local),
-            public_key,
-            vni,
-            loadbalancing,
-            peer: None,
-            last_check: None,
-            checks: BTreeMap::new(),
-            consecutive_failures: 0,
-            broker_url,
-            broker_api: None,
-            broker_error: None,
-            reconnects: 0,
-            broker_requests: 0,
-            last_error: None,
-            next_attempt: None,
-        }
-    }
-
     /// The `status` reply, members in the documented order. Times are whole
     /// seconds read from `ages`; the private key is not part of a snapshot, so
     /// it cannot leak here. Texts go through [`one_line`]: they reach LuCI,
@@ -170,6 +46,7 @@ impl Snapshot {
                 Table::new()
                     .with("url", &*one_line(&self.broker_url))
                     .with("api", self.broker_api)
+                    .with("registered", self.broker_registered)
                     .with(
                         "last_error",
                         self.broker_error.as_deref().map(one_line).as_deref(),

@@ -8,7 +8,8 @@ use std::time::Instant;
 use tokio::sync::watch;
 use ubus_wire::{Data, blobmsg};
 
-use super::status::{Ages, Snapshot};
+use super::status::Ages;
+use crate::engine::state::Snapshot;
 
 pub struct StatusReply {
     cached: Mutex<Cached>,

@@ -9,14 +9,15 @@ use tokio::sync::watch;
 use super::ports::LivePorts;
 use super::ports::clock::ClockSync;
 use super::ports::exchange::KeyExchanger;
+use super::ports::last_gateway::LastGatewayFile;
 use super::ports::tunnel::{LinkIdentity, LiveTunnel};
-use super::status::{PeerSource, Snapshot};
 use crate::broker::{Board, Broker, BrokerUrl, NodeHeaders, Timeouts, TlsRoots};
 use crate::config::NodeConfig;
 use crate::dataplane::routes::WanRoutes;
 use crate::dataplane::{Backend, DataPlane, Firewall};
 use crate::engine::backoff::BackoffPolicy;
 use crate::engine::random::Random;
+use crate::engine::state::{PeerSource, Snapshot};
 use crate::engine::{EngineConfig, Gateway, Settings};
 use crate::error::{Error, Result};
 use crate::identity::{self, PrivateKey};
@@ -99,6 +100,7 @@ pub fn live_ports(
             may_set_clock: root.dir() == Path::new("/"),
         },
         exchanger: KeyExchanger::new(broker, domain, key.public_key()),
+        last_gateway: LastGatewayFile::new(root),
         tunnel: LiveTunnel::new(
             DataPlane::new(Backend::detect(), Firewall::new(root.join("var/run"))),
             identity,

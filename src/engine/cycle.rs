@@ -1,5 +1,7 @@
 //! One reconnect cycle: set the clock (once per boot), register the key with
 //! the broker, choose the gateway, build the link and wait for the handshake.
+//! A broker that does not answer does not end the cycle: the gateways that
+//! knew the key before are tried without it.
 //! No fixed sleeps: the handshake is polled and the cycle ends as soon as it
 //! is there, or fails after `handshake_timeout`.
 
@@ -13,7 +15,7 @@ use super::health::HANDSHAKE_MAX_AGE;
 use super::peers::PeerQueue;
 use super::ports::{Gateway, Ports, Registered};
 use super::report::Reporter;
-use crate::daemon::status::{PeerSource, State};
+use super::state::State;
 
 /// How often the handshake is polled while waiting for it.
 const HANDSHAKE_POLL: Duration = Duration::from_millis(500);
@@ -23,6 +25,18 @@ pub struct CycleContext<'a> {
     pub report: &'a Reporter,
     pub peers: &'a mut PeerQueue,
     pub time_synced: &'a mut bool,
+    /// The public key of the gateway this run declared dead last: not worth
+    /// a handshake timeout as "the last gateway" while the broker is down.
+    pub dead: Option<&'a str>,
+}
+
+/// How a cycle connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connected {
+    pub gateway: Gateway,
+    /// The key exchange of this cycle succeeded; when not, the gateway knew
+    /// the key from before and the key is registered again in the background.
+    pub registered: bool,
 }
 
 pub async fn run(
@@ -31,7 +45,7 @@ pub async fn run(
     loadbalancing: bool,
     site_peers: &[Gateway],
     settings: &Settings,
-) -> Result<Gateway, String> {
+) -> Result<Connected, String> {
     if !*cx.time_synced {
         cx.report.enter(
             State::SyncingTime,
@@ -54,38 +68,116 @@ pub async fn run(
         &format!("registering the key with the broker, {api}"),
     );
     let exchange = ports.exchange(loadbalancing).await;
-    cx.report.update(|s| {
-        s.broker_requests += u64::from(exchange.requests);
-        s.broker_api = Some(match (&exchange.outcome, loadbalancing) {
-            (Ok(Registered::Gateway(_)), _) => "v2",
-            _ => "v1",
-        });
-        s.broker_error = exchange.v2_error.clone().or(exchange.outcome.clone().err());
-    });
+    cx.report.record_exchange(&exchange);
+    let registered = exchange.outcome.is_ok();
     let gateway = match exchange.outcome {
-        Ok(Registered::Gateway(gateway)) => gateway,
-        Ok(Registered::KeyOnly) => cx
-            .peers
-            .next(site_peers)
-            .cloned()
-            .ok_or("the broker chose no gateway and the site lists no peers")?,
-        Err(e) => return Err(format!("key exchange failed: {e}")),
+        Ok(Registered::Gateway(gateway)) => {
+            link(ports, cx.report, &gateway, settings, "").await?;
+            gateway
+        }
+        Ok(Registered::KeyOnly) => {
+            let gateway = cx
+                .peers
+                .next(site_peers)
+                .cloned()
+                .ok_or("the broker chose no gateway and the site lists no peers")?;
+            if let Err(e) = link(ports, cx.report, &gateway, settings, "").await {
+                // A site peer that failed goes to the end of the next round.
+                cx.peers.failed(&gateway, site_peers);
+                return Err(e);
+            }
+            gateway
+        }
+        Err(e) => {
+            without_broker(
+                ports,
+                cx,
+                &format!("key exchange failed: {e}"),
+                site_peers,
+                settings,
+            )
+            .await?
+        }
     };
+    ports.remember(&gateway);
+    Ok(Connected {
+        gateway,
+        registered,
+    })
+}
 
-    cx.report.enter(
+/// The broker did not register the key. The gateways most likely still know
+/// it (see [`super::ports::LastGateway`]), so the cycle goes on: the last
+/// gateway first, then each site peer once in the usual order. `Err` only
+/// when none of them handshakes.
+async fn without_broker(
+    ports: &mut impl Ports,
+    cx: CycleContext<'_>,
+    error: &str,
+    site_peers: &[Gateway],
+    settings: &Settings,
+) -> Result<Gateway, String> {
+    let why = " without the broker";
+    let last = ports
+        .recall()
+        .filter(|g| Some(g.public_key.as_str()) != cx.dead);
+    let mut failures = Vec::new();
+    if let Some(gateway) = &last {
+        let line = format!("{error}; trying the last gateway {}", gateway.name);
+        cx.report.log(log::Level::Info, "without-broker", &line);
+        match link(ports, cx.report, gateway, settings, why).await {
+            Ok(()) => return Ok(gateway.clone()),
+            Err(e) => {
+                cx.peers.failed(gateway, site_peers);
+                failures.push(e);
+            }
+        }
+    }
+    for _ in 0..site_peers.len() {
+        let Some(gateway) = cx.peers.next(site_peers).cloned() else {
+            break;
+        };
+        if last
+            .as_ref()
+            .is_some_and(|l| l.public_key == gateway.public_key)
+        {
+            continue;
+        }
+        match link(ports, cx.report, &gateway, settings, why).await {
+            Ok(()) => return Ok(gateway),
+            Err(e) => {
+                cx.peers.failed(&gateway, site_peers);
+                failures.push(e);
+            }
+        }
+    }
+    match failures.is_empty() {
+        true => Err(error.to_string()),
+        false => Err(format!("{error}; without it: {}", failures.join(", "))),
+    }
+}
+
+/// Builds the link to `gateway` and waits for its handshake.
+async fn link(
+    ports: &mut impl Ports,
+    report: &Reporter,
+    gateway: &Gateway,
+    settings: &Settings,
+    why: &str,
+) -> Result<(), String> {
+    report.enter(
         State::Connecting,
-        &format!("connecting to {}", gateway.name),
+        &format!("connecting to {}{why}", gateway.name),
     );
-    cx.report
-        .set_peer(Some((&gateway, gateway.endpoint.to_string())));
+    report.set_peer(Some((gateway, gateway.endpoint.to_string())));
     // Taken before the link is built: wireguard-go and the kernel send the
     // first handshake as soon as the peer is configured, so it often completes
     // while `connect` is still adding the VXLAN and the firewall rule.
     let link_started = Instant::now();
-    let linked = match ports.connect(&gateway).await {
+    let linked = match ports.connect(gateway).await {
         Ok(endpoint) => {
-            cx.report.set_peer(Some((&gateway, endpoint)));
-            cx.report.record_firewall(ports.firewall());
+            report.set_peer(Some((gateway, endpoint)));
+            report.record_firewall(ports.firewall());
             wait_for_handshake(
                 ports,
                 gateway.link_address,
@@ -96,14 +188,7 @@ pub async fn run(
         }
         Err(e) => Err(format!("setting up the link: {e}")),
     };
-    if let Err(e) = linked {
-        // A site peer that failed goes to the end of the next round.
-        if gateway.source == PeerSource::Site {
-            cx.peers.failed();
-        }
-        return Err(format!("{}: {e}", gateway.name));
-    }
-    Ok(gateway)
+    linked.map_err(|e| format!("{}: {e}", gateway.name))
 }
 
 async fn wait_for_handshake(

@@ -19,6 +19,7 @@ pub mod ports;
 pub mod random;
 pub mod report;
 mod run;
+pub mod state;
 #[cfg(test)]
 mod tests;
 

@@ -25,11 +25,15 @@ impl PeerQueue {
         }
     }
 
-    /// The peer handed out last failed (no handshake, or declared dead).
-    pub fn failed(&mut self) {
-        if let Some(last) = self.last {
-            if !self.failed.contains(&last) {
-                self.failed.push(last);
+    /// `gateway` failed (no handshake, or declared dead): if it is one of the
+    /// site's `peers` (by key, wherever it came from), it goes last next round.
+    pub fn failed(&mut self, gateway: &Gateway, peers: &[Gateway]) {
+        let index = peers
+            .iter()
+            .position(|p| p.public_key == gateway.public_key);
+        if let Some(index) = index {
+            if !self.failed.contains(&index) {
+                self.failed.push(index);
             }
         }
     }
@@ -75,8 +79,8 @@ impl PeerQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::daemon::status::PeerSource;
     use crate::endpoint::Endpoint;
+    use crate::engine::state::PeerSource;
 
     fn peers(n: usize) -> Vec<Gateway> {
         (0..n)
@@ -84,7 +88,7 @@ mod tests {
                 source: PeerSource::Site,
                 name: format!("gw{i}"),
                 endpoint: Endpoint::parse(&format!("gw{i}.example:40000")).unwrap(),
-                public_key: String::new(),
+                public_key: format!("key{i}"),
                 link_address: "fe80::1".parse().unwrap(),
             })
             .collect()
@@ -113,8 +117,9 @@ mod tests {
         let site = peers(3);
         for seed in 0..20 {
             let mut queue = PeerQueue::new(Random::new(seed));
-            let first = queue.next(&site).unwrap().name.clone();
-            queue.failed();
+            let first = queue.next(&site).unwrap().clone();
+            queue.failed(&first, &site);
+            let first = first.name;
             let rest: Vec<String> = (0..2)
                 .map(|_| queue.next(&site).unwrap().name.clone())
                 .collect();

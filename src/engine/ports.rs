@@ -8,7 +8,7 @@ use std::future::Future;
 use std::net::Ipv6Addr;
 use std::time::Duration;
 
-use crate::daemon::status::PeerSource;
+use super::state::PeerSource;
 use crate::endpoint::Endpoint;
 
 /// A gateway to build the tunnel to: from the broker (v2) or from the site.
@@ -82,6 +82,18 @@ pub trait Probes {
     fn batman(&mut self) -> impl Future<Output = Option<Result<(), String>>>;
 }
 
+/// The gateway of the latest working connection, kept across daemon
+/// restarts: wgkex publishes a key to every worker of the domain and a worker
+/// keeps a peer for 3 h without a handshake, so that gateway most likely
+/// still knows the key when the broker does not answer.
+pub trait LastGateway {
+    /// `None` when nothing is remembered or the record is unusable (the
+    /// implementation logs why; a bad record is never fatal).
+    fn recall(&mut self) -> Option<Gateway>;
+    /// Best effort: a failure is logged, it only costs the next restart.
+    fn remember(&mut self, gateway: &Gateway);
+}
+
 /// Everything the engine needs from the outside world.
-pub trait Ports: TimeSync + KeyExchange + Tunnel + Probes {}
-impl<T: TimeSync + KeyExchange + Tunnel + Probes> Ports for T {}
+pub trait Ports: TimeSync + KeyExchange + Tunnel + Probes + LastGateway {}
+impl<T: TimeSync + KeyExchange + Tunnel + Probes + LastGateway> Ports for T {}

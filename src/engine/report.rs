@@ -12,8 +12,8 @@ use tokio::sync::watch;
 
 use super::health::{CheckReport, Health};
 use super::limiter::{Limiter, left_out_note};
-use super::ports::Gateway;
-use crate::daemon::status::{Check, Peer, Snapshot, State};
+use super::ports::{Exchange, Gateway, Registered};
+use super::state::{Check, Peer, Snapshot, State};
 
 /// Now, on tokio's clock, so paused-time tests see consistent ages.
 pub fn now() -> Instant {
@@ -77,6 +77,19 @@ impl Reporter {
 
     pub fn update(&self, edit: impl FnOnce(&mut Snapshot)) {
         self.snapshot.send_modify(edit);
+    }
+
+    /// Counts one key exchange and publishes its outcome in the `broker` block.
+    pub fn record_exchange(&self, exchange: &Exchange) {
+        self.update(|s| {
+            s.broker_requests += u64::from(exchange.requests);
+            s.broker_api = Some(match &exchange.outcome {
+                Ok(Registered::Gateway(_)) => "v2",
+                _ => "v1",
+            });
+            s.broker_error = exchange.v2_error.clone().or(exchange.outcome.clone().err());
+            s.broker_registered |= exchange.outcome.is_ok();
+        });
     }
 
     pub fn set_peer(&self, gateway: Option<(&Gateway, String)>) {

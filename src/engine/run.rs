@@ -7,14 +7,14 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
 
 use super::backoff::Backoff;
-use super::cycle::{self, CycleContext};
+use super::cycle::{self, Connected, CycleContext};
 use super::health::{self, Health, Verdict};
 use super::peers::PeerQueue;
 use super::ports::{Gateway, Ports};
 use super::random::Random;
 use super::report::Reporter;
+use super::state::State;
 use super::{Command, EngineConfig};
-use crate::daemon::status::{PeerSource, State};
 
 pub struct Engine<P: Ports> {
     ports: P,
@@ -25,6 +25,8 @@ pub struct Engine<P: Ports> {
     peers: PeerQueue,
     time_synced: bool,
     cycles: u64,
+    /// The public key of the gateway declared dead last, until a connection.
+    dead: Option<String>,
 }
 
 /// How a phase ended.
@@ -58,6 +60,7 @@ impl<P: Ports> Engine<P> {
             peers,
             time_synced: false,
             cycles: 0,
+            dead: None,
         }
     }
 
@@ -96,14 +99,14 @@ impl<P: Ports> Engine<P> {
 
     async fn connect(&mut self) -> Next {
         match self.attempt().await {
-            Ok(Ok(gateway)) => self.hold(gateway).await,
+            Ok(Ok(connected)) => self.hold(connected).await,
             Ok(Err(error)) => self.back_off(error).await,
             Err(interrupted) => interrupted,
         }
     }
 
     /// One reconnect cycle, abandoned when an input asks for a fresh start.
-    async fn attempt(&mut self) -> Result<Result<Gateway, String>, Next> {
+    async fn attempt(&mut self) -> Result<Result<Connected, String>, Next> {
         if self.cycles > 0 {
             self.report.update(|s| s.reconnects += 1);
         }
@@ -113,6 +116,7 @@ impl<P: Ports> Engine<P> {
             report: &self.report,
             peers: &mut self.peers,
             time_synced: &mut self.time_synced,
+            dead: self.dead.as_deref(),
         };
         let cycle = cycle::run(
             &mut self.ports,
@@ -135,9 +139,18 @@ impl<P: Ports> Engine<P> {
         }
     }
 
-    /// Connected: check every `probe_interval` until the link is declared dead.
-    async fn hold(&mut self, gateway: Gateway) -> Next {
+    /// Connected: check every `probe_interval` until the link is declared
+    /// dead; connected without the broker, register the key again in
+    /// between, with backoff, until the broker takes it.
+    async fn hold(&mut self, connected: Connected) -> Next {
+        let Connected {
+            gateway,
+            registered,
+        } = connected;
         self.backoff.reset();
+        self.dead = None;
+        // The broker just failed: the first retry waits like a failed cycle.
+        let mut register_at = (!registered).then(|| Instant::now() + self.backoff.fail());
         self.report.update(|s| {
             s.last_error = None;
             s.next_attempt = None;
@@ -151,15 +164,25 @@ impl<P: Ports> Engine<P> {
         let mut health = Health::new(self.config.settings.failures_before_reconnect);
         // What failed in the current streak of failed checks, once each.
         let mut streak: Vec<String> = Vec::new();
-        let mut due = Instant::now();
+        let mut due = Instant::now() + self.config.settings.probe_interval;
         loop {
-            // Fixed rate: a check that waited for a timeout does not push the
-            // next one back, so N failures take about N × probe_interval.
-            due = (due + self.config.settings.probe_interval).max(Instant::now());
-            match self.wait(Some(due), true).await {
+            let wake = register_at.map_or(due, |at| at.min(due));
+            match self.wait(Some(wake), true).await {
                 Next::Timer => {}
                 other => return other,
             }
+            if register_at.is_some_and(|at| at <= Instant::now()) {
+                register_at = match self.register(&gateway).await {
+                    Ok(next) => next,
+                    Err(next) => return next,
+                };
+            }
+            if Instant::now() < due {
+                continue;
+            }
+            // Fixed rate: a check that waited for a timeout does not push the
+            // next one back, so N failures take about N × probe_interval.
+            due = (due + self.config.settings.probe_interval).max(Instant::now());
             let report = health::check(&mut self.ports, gateway.link_address).await;
             let verdict = health.record(report.ok());
             self.report.record_check(&report, &health);
@@ -170,9 +193,8 @@ impl<P: Ports> Engine<P> {
                 _ => {}
             }
             if verdict == Verdict::Dead {
-                if gateway.source == PeerSource::Site {
-                    self.peers.failed();
-                }
+                self.peers.failed(&gateway, &self.config.site_peers);
+                self.dead = Some(gateway.public_key.clone());
                 let line = format!(
                     "leaving connected to {}: {} failed checks in a row: {}",
                     gateway.name,
@@ -186,6 +208,42 @@ impl<P: Ports> Engine<P> {
                 return Next::Restart;
             }
         }
+    }
+
+    /// One background registration while connected without the broker:
+    /// `Ok(None)` once it took the key, `Ok(Some(next try))` while it does
+    /// not. A v2 answer naming another gateway does not move a healthy node.
+    async fn register(&mut self, gateway: &Gateway) -> Result<Option<Instant>, Next> {
+        let exchange = self.ports.exchange(self.config.loadbalancing);
+        tokio::pin!(exchange);
+        let exchange = loop {
+            tokio::select! {
+                exchange = &mut exchange => break exchange,
+                input = self.inputs.next() => {
+                    if let Some(next) = apply(&mut self.config, input, true) {
+                        return Err(next);
+                    }
+                }
+            }
+        };
+        self.report.record_exchange(&exchange);
+        if exchange.outcome.is_ok() {
+            self.backoff.reset();
+            let line = format!(
+                "registered the key with the broker; staying with {}",
+                gateway.name
+            );
+            self.report.log(log::Level::Info, "registered", &line);
+            return Ok(None);
+        }
+        let wait = self.backoff.fail();
+        let line = format!(
+            "connected to {} without the broker; registering again in {} s",
+            gateway.name,
+            wait.as_secs()
+        );
+        self.report.log(log::Level::Warn, "unregistered", &line);
+        Ok(Some(Instant::now() + wait))
     }
 
     async fn back_off(&mut self, error: String) -> Next {

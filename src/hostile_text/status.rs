@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use super::{Checked, texts, values};
-use crate::daemon::status::{Ages, Check, Peer, PeerSource, Snapshot};
+use crate::daemon::status::Ages;
+use crate::engine::state::{Check, Peer, PeerSource, Snapshot};
 use crate::quote::needs_escape;
 
 fn snapshot(text: &str) -> Snapshot {

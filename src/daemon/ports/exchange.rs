@@ -3,9 +3,9 @@
 //! addresses.
 
 use crate::broker::{Broker, Registration};
-use crate::daemon::status::PeerSource;
 use crate::endpoint::Endpoint;
 use crate::engine::ports::{Exchange, Gateway, Registered};
+use crate::engine::state::PeerSource;
 use crate::resolve::Family;
 
 pub struct KeyExchanger {

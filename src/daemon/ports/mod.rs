@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod exchange;
+pub mod last_gateway;
 pub mod probe;
 pub mod tunnel;
 
@@ -14,16 +15,20 @@ use tokio::sync::watch;
 
 use crate::broker::{Board, NodeHeaders};
 use crate::dataplane::routes::WanRoutes;
-use crate::engine::ports::{Exchange, Gateway, KeyExchange, Probes, TimeSync, Tunnel, TunnelStats};
+use crate::engine::ports::{
+    Exchange, Gateway, KeyExchange, LastGateway, Probes, TimeSync, Tunnel, TunnelStats,
+};
 use crate::root::Root;
 use clock::ClockSync;
 use exchange::KeyExchanger;
+use last_gateway::LastGatewayFile;
 use tunnel::LiveTunnel;
 
 pub struct LivePorts {
     pub root: Root,
     pub clock: ClockSync,
     pub exchanger: KeyExchanger,
+    pub last_gateway: LastGatewayFile,
     pub tunnel: LiveTunnel,
     pub wan: watch::Receiver<WanRoutes>,
     /// `ubus call system board`, once the bus has answered it.
@@ -46,6 +51,16 @@ impl KeyExchange for LivePorts {
         self.exchanger.broker.headers = NodeHeaders::from_files(&self.root, board);
         let prefer = self.wan.borrow().prefer();
         self.exchanger.exchange(loadbalancing, prefer).await
+    }
+}
+
+impl LastGateway for LivePorts {
+    fn recall(&mut self) -> Option<Gateway> {
+        self.last_gateway.recall()
+    }
+
+    fn remember(&mut self, gateway: &Gateway) {
+        self.last_gateway.remember(gateway)
     }
 }
 

@@ -5,6 +5,7 @@
 mod connect;
 mod logs;
 mod recover;
+mod without_broker;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -21,8 +22,8 @@ use super::ports::*;
 use super::random::Random;
 use super::report::Reporter;
 use super::{Command, Engine, EngineConfig, Settings};
-use crate::daemon::status::{PeerSource, Snapshot, State};
 use crate::endpoint::Endpoint;
+use crate::engine::state::{PeerSource, Snapshot, State};
 use crate::loadbalancing::decide;
 
 /// The scripted outside world the fake ports act on.
@@ -40,6 +41,8 @@ pub struct World {
     /// Whether gateways' HTTP responders answer (a live gateway's handshake
     /// with a dead responder is the steadiest failure: it reconnects at once).
     pub http_answers: bool,
+    /// The gateway the node remembers from a previous run.
+    pub remembered: Option<Gateway>,
     /// What the firewall layer reports (a broken tool: `Err`).
     pub firewall: Result<String, String>,
     /// Every side effect, in order: "sync", "v1", "v2", "connect gw1", "teardown".
@@ -57,6 +60,7 @@ impl World {
             last_handshake: None,
             handshake_in_connect: false,
             http_answers: true,
+            remembered: None,
             firewall: Ok("nothing to open".into()),
             calls: Vec::new(),
         }
@@ -122,6 +126,16 @@ impl KeyExchange for FakePorts {
             v2_error,
             outcome,
         }
+    }
+}
+
+impl LastGateway for FakePorts {
+    fn recall(&mut self) -> Option<Gateway> {
+        self.0.borrow().remembered.clone()
+    }
+
+    fn remember(&mut self, gateway: &Gateway) {
+        self.0.borrow_mut().remembered = Some(gateway.clone());
     }
 }
 

@@ -75,12 +75,15 @@ fn two_failed_checks_in_a_row_do_not_reconnect() {
     });
 }
 
+/// A broker outage where no gateway knows the key (a first boot, or
+/// gateways that lost their peers): every cycle fails and backs off.
 #[test]
 fn a_broker_outage_backs_off_with_growing_jittered_waits_and_recovers() {
     let mut settings = config(false);
     settings.settings.backoff.max = Duration::from_secs(120);
     run(settings, |node| async move {
         node.world.borrow_mut().v1 = Err("connection refused".into());
+        let alive = std::mem::take(&mut node.world.borrow_mut().alive);
         advance(600.0).await;
         let requests = node.world.borrow().count("v1");
         // checkuplink: one request a minute (10); full jitter from 5 s doubling
@@ -98,6 +101,7 @@ fn a_broker_outage_backs_off_with_growing_jittered_waits_and_recovers() {
         assert_eq!(node.state(), State::Backoff);
         assert!(node.snapshot.borrow().next_attempt.is_some());
         node.world.borrow_mut().v1 = Ok(());
+        node.world.borrow_mut().alive = alive;
         advance(130.0).await;
         assert_eq!(node.state(), State::Connected);
         assert!(node.snapshot.borrow().next_attempt.is_none());
@@ -116,7 +120,10 @@ fn backoff_waits(node: &Node) -> Vec<Duration> {
 
 #[test]
 fn reconnect_skips_the_backoff_wait_once() {
-    run(config(false), |node| async move {
+    // No site peers: without the broker there is no gateway to try.
+    let mut no_peers = config(false);
+    no_peers.site_peers.clear();
+    run(no_peers, |node| async move {
         node.world.borrow_mut().v1 = Err("connection refused".into());
         advance(1.0).await;
         assert_eq!(node.state(), State::Backoff);

@@ -35,12 +35,26 @@ pub struct Gateway {
     pub link_address: String,
 }
 
-/// The broker's `domains` and `domain_prefixes` settings and its one gateway.
+/// The broker's `domains` and `domain_prefixes` settings, its one gateway
+/// and its workers.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub domains: Vec<String>,
     pub domain_prefixes: Vec<String>,
     pub gateway: Gateway,
+    /// Where a registered key goes (wgkex: MQTT `wireguard/<domain>/all`,
+    /// read by every worker); `None`: recorded in `published` only.
+    pub publish: Option<Publish>,
+}
+
+/// Called with each registered key, as the workers receive it.
+#[derive(Clone)]
+pub struct Publish(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Publish {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Publish(..)")
+    }
 }
 
 impl Default for Config {
@@ -54,6 +68,7 @@ impl Default for Config {
                 public_key: "TszFS3oFRdhsJP3K0VOlklGMGYZy+oFCtlaghXJqW2g=".into(),
                 link_address: "fe80::27c:16ff:fec0:6c74".into(),
             },
+            publish: None,
         }
     }
 }

@@ -128,6 +128,9 @@ fn decide(state: &mut State, request: &Recorded) -> (Reply, Behaviour) {
         return (Reply::error(400, wgkex::GENERIC_ERROR), behaviour);
     };
     // wgkex publishes the key to MQTT before anything else can fail.
+    if let Some(publish) = &state.config.publish {
+        (publish.0)(&key);
+    }
     state.published.push((domain, key));
     let reply = match (&behaviour, route) {
         (Behaviour::Reply { status, body }, _) => Reply {

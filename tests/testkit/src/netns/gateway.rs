@@ -151,6 +151,14 @@ impl Gateway {
         &self.ns
     }
 
+    /// This gateway's WireGuard as a wgkex worker manages it.
+    pub fn worker(&self) -> Worker {
+        Worker {
+            netns: self.ns.name.clone(),
+            wg: self.wg.clone(),
+        }
+    }
+
     /// The gateway dies: its wireguard-go ends, or its kernel WireGuard
     /// interface is deleted, and the tunnel with it, as when a gateway
     /// machine crashes. The HTTP server stays, but is unreachable without the
@@ -335,4 +343,31 @@ pub fn ifindex(name: &str) -> u32 {
     let name = std::ffi::CString::new(name).expect("name");
     // SAFETY: a valid NUL-terminated string.
     unsafe { libc::if_nametoindex(name.as_ptr()) }
+}
+
+/// What a wgkex worker does with a node key: adds the peer when the broker
+/// publishes it, removes it after 3 h without a handshake (or loses it in a
+/// reboot). Plain names, so the broker's thread can hold one.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    netns: String,
+    wg: String,
+}
+
+impl Worker {
+    /// Idempotent; `false` when the gateway is gone (a dead worker misses it).
+    pub fn add_peer(&self, node_public_key: &str) -> bool {
+        let allowed = format!("{}/128", link_local(node_public_key));
+        self.wg(&["peer", node_public_key, "allowed-ips", &allowed])
+    }
+
+    pub fn remove_peer(&self, node_public_key: &str) -> bool {
+        self.wg(&["peer", node_public_key, "remove"])
+    }
+
+    fn wg(&self, args: &[&str]) -> bool {
+        let mut all = vec!["netns", "exec", &self.netns, "wg", "set", &self.wg];
+        all.extend_from_slice(args);
+        run("ip", &all).status.success()
+    }
 }

@@ -28,8 +28,8 @@ use mesh_vpn_wg::identity::{self, PrivateKey};
 use serde_json::Value;
 use ubus_wire::Table;
 
-use crate::broker::{self, Config};
-use crate::netns::gateway::{self, Flavor, GATEWAY_PORT, Gateway};
+use crate::broker::{self, Config, Publish};
+use crate::netns::gateway::{self, Flavor, GATEWAY_PORT, Gateway, Worker};
 use crate::netns::{Netns, missing_prerequisite, unique_suffix};
 use crate::ubusd::TestUbusd;
 pub use broker_host::BrokerHost;
@@ -65,6 +65,10 @@ pub struct SiteOptions {
     pub gateways: Flavor,
     /// Whether the broker is listening when the site comes up.
     pub broker_up: bool,
+    /// Whether the gateways know the node's key from the start (registered
+    /// before, as wgkex workers keep it for 3 h); if not, only a
+    /// registration with the broker gives it to them (a first boot).
+    pub gateways_know_key: bool,
     /// Which gateway (0 or 1) the broker's v2 answer names.
     pub v2_gateway: usize,
     pub probe_interval_secs: u32,
@@ -85,6 +89,7 @@ impl SiteOptions {
             loadbalancing_by_default: false,
             gateways: Flavor::default(),
             broker_up: true,
+            gateways_know_key: true,
             v2_gateway: 0,
             probe_interval_secs: 5,
             failures_before_reconnect: 3,
@@ -146,10 +151,17 @@ impl Site {
         let chosen = gateways
             .get(options.v2_gateway)
             .ok_or("v2_gateway must be 0 or 1")?;
+        let workers: Vec<Worker> = gateways.iter().map(Gateway::worker).collect();
+        if !options.gateways_know_key {
+            for worker in &workers {
+                assert!(worker.remove_peer(&node_public_key), "forgetting the key");
+            }
+        }
         let config = Config {
             domains: vec![tree::DOMAIN.into()],
             domain_prefixes: vec![tree::DOMAIN_PREFIX.into()],
             gateway: broker_gateway(chosen),
+            publish: Some(publish_to(workers)),
         };
         let bind = SocketAddr::new(ROUTER.into(), BROKER_PORT);
         let mut broker = BrokerHost::new(&wan, bind, config).map_err(|e| format!("broker: {e}"))?;
@@ -259,6 +271,15 @@ impl Site {
             self.broker.set_gateway(answer);
         }
     }
+}
+
+/// wgkex's MQTT to the workers: every gateway of the domain gets the key.
+fn publish_to(workers: Vec<Worker>) -> Publish {
+    Publish(std::sync::Arc::new(move |key: &str| {
+        for worker in &workers {
+            worker.add_peer(key);
+        }
+    }))
 }
 
 /// The wgkex v2 answer for a gateway: its underlay address as a literal.
