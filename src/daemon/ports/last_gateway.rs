@@ -72,13 +72,13 @@ impl LastGatewayFile {
 }
 
 fn render(gateway: &Gateway) -> String {
-    let source = match gateway.source {
-        PeerSource::Broker => "broker",
-        PeerSource::Site => "site",
-    };
     format!(
-        "source={source}\nname={}\nendpoint={}\npublic_key={}\nlink_address={}\n",
-        gateway.name, gateway.endpoint, gateway.public_key, gateway.link_address
+        "source={}\nname={}\nendpoint={}\npublic_key={}\nlink_address={}\n",
+        gateway.source.as_str(),
+        gateway.name,
+        gateway.endpoint,
+        gateway.public_key,
+        gateway.link_address
     )
 }
 
