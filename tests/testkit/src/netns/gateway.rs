@@ -314,9 +314,16 @@ pub fn http_get(target: SocketAddrV6) -> String {
     answer
 }
 
+/// How long the test web server waits for a request or for the client to
+/// take the answer: a real one (nginx) gives up on a silent client too.
+const HTTP_CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// A gateway's web server for the health check's HTTP probe: answers every
 /// request with 200 "ok" until `stop`. `bind` runs inside the namespace, so
-/// it may look up interface indexes there.
+/// it may look up interface indexes there. Each connection gets a thread of
+/// its own, as with a real web server: on a lossy, slow uplink (netem in the
+/// kernel lab's liveness benchmark) one client whose request is still being
+/// retransmitted must not hold up the next client's probe.
 pub fn serve_http_ok(
     ns: &Netns,
     stop: Arc<AtomicBool>,
@@ -327,16 +334,22 @@ pub fn serve_http_ok(
         listener.set_nonblocking(true).expect("nonblocking");
         while !stop.load(Ordering::Relaxed) {
             match listener.accept() {
-                Ok((mut stream, _)) => {
-                    let _ = stream.set_nonblocking(false);
-                    let mut request = [0u8; 512];
-                    let _ = stream.read(&mut request);
-                    let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                Ok((stream, _)) => {
+                    std::thread::spawn(move || answer_ok(stream));
                 }
                 Err(_) => sleep(Duration::from_millis(20)),
             }
         }
     })
+}
+
+fn answer_ok(mut stream: TcpStream) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(HTTP_CLIENT_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(HTTP_CLIENT_TIMEOUT));
+    let mut request = [0u8; 512];
+    let _ = stream.read(&mut request);
+    let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
 }
 
 pub fn ifindex(name: &str) -> u32 {
