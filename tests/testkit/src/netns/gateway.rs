@@ -220,6 +220,11 @@ impl Gateway {
             "link", "add", "vx0", "type", "vxlan", "id", &vni, "dstport", "0", "local", &local,
             "dev", wg,
         ]);
+        // `via` the WireGuard interface, as wgkex sets NDA_IFINDEX: without
+        // it, frames flooded to this entry (broadcasts such as batman-adv's
+        // OGMs) go to a link-local address with no interface and are lost;
+        // only unicast to a MAC learned from the node (with its interface)
+        // would get through.
         let node_ll = node_ll.to_string();
         sh(
             "bridge",
@@ -231,6 +236,8 @@ impl Gateway {
                 "00:00:00:00:00:00",
                 "dst",
                 &node_ll,
+                "via",
+                wg,
                 "dev",
                 "vx0",
             ],
