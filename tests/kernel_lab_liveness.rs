@@ -610,10 +610,10 @@ fn table(
         "\n=== liveness benchmark: kernel lab (kernel WireGuard, VXLAN, batman-adv) ===\n\
          shaped: {}\n\
          window: {:.0} s; status read every {} ms ({} reads, {} failed)\n\n\
-         {:<44} | {:>22} | {:>19} | {:>19}\n\
-         {:-<44}-|-{:->22}-|-{:->19}-|-{:->19}\n\
-         {:<44} | {:>22} | {:>19} | {:>19}\n\
-         {:<44} | {:>22} | {:>19} | {:>19}\n\n",
+         {:<44} | {:>24} | {:>19} | {:>19}\n\
+         {:-<44}-|-{:->24}-|-{:->19}-|-{:->19}\n\
+         {:<44} | {:>24} | {:>19} | {:>19}\n\
+         {:<44} | {:>24} | {:>19} | {:>19}\n\n",
         shaping.summary(),
         secs(window.length),
         POLL.as_millis(),
