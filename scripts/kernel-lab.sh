@@ -7,12 +7,16 @@
 #   kernel-lab.sh [-o OUTDIR] [--] command [args...]   run a command in the guest
 #   kernel-lab.sh --test                               build and run tests/kernel_lab.rs and
 #                                                      tests/kernel_lab_uplink.rs in one boot
+#   kernel-lab.sh --bench-liveness                     build and run the liveness benchmark
+#                                                      (tests/kernel_lab_liveness.rs; not in --test)
 #
 # -o OUTDIR is writable inside the guest at the same path; everything else the
 # guest writes is discarded. Exit code 125: the guest gave none (panic, hang).
 # Settings: KERNEL_LAB_ACCEL=tcg|kvm, KERNEL_LAB_MEM (MiB, 1024),
 # KERNEL_LAB_CPUS (2), KERNEL_LAB_TIMEOUT (s, 600), KERNEL_LAB_CONSOLE=1 (print
 # the guest kernel log), KERNEL_LAB_CACHE (unpacked kernels), KERNEL_LAB_NO_PVH=1.
+# The benchmark reads MESH_VPN_WG_LIVENESS_SECS (600), _NETEM (netem arguments)
+# and _BOTH_WAYS=1, passed into the guest; its timeout defaults to SECS + 900.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -150,13 +154,15 @@ run_guest() {
 }
 
 LAB_TESTS=(kernel_lab kernel_lab_uplink)
+# Minutes long: run on request only, never with --test (CI time).
+BENCH_TESTS=(kernel_lab_liveness)
 
-# Builds the guest-side tests on the host (one path a line, in LAB_TESTS
-# order); the guest needs no cargo.
+# Builds the guest-side test binaries named as arguments on the host (one path
+# a line, in that order); the guest needs no cargo.
 build_test_binaries() {
   cd "$REPO"
   export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
-  cargo test --locked --no-run "${LAB_TESTS[@]/#/--test=}" --message-format=json 2>/dev/null |
+  cargo test --locked --no-run "${@/#/--test=}" --message-format=json 2>/dev/null |
     python3 -c '
 import json, sys
 wanted, found = sys.argv[1:], {}
@@ -165,39 +171,53 @@ for line in sys.stdin:
     if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] in wanted and msg.get("executable"):
         found[msg["target"]["name"]] = msg["executable"]
 for name in wanted:
-    print(found.get(name, ""))' "${LAB_TESTS[@]}"
+    print(found.get(name, ""))' "$@"
 }
 
 # Runs every test binary given, even after a failure; fails if any failed.
 # shellcheck disable=SC2016
 RUN_ALL='rc=0; for t in "$@"; do echo "kernel-lab: running ${t##*/}" >&2; "$t" --test-threads=1 --nocapture || rc=1; done; exit $rc'
 
+# The benchmark's settings, as `env NAME=VALUE` words: the guest starts the
+# command with a clean environment.
+bench_env() {
+  local name
+  printf '%s\n' env
+  while read -r name; do
+    printf '%s=%s\n' "$name" "${!name}"
+  done < <(compgen -e | grep '^MESH_VPN_WG_LIVENESS_' || true)
+}
+
 main() {
   OUTDIR=
-  local test_mode=
+  local test_mode='' tests=()
   while [ $# -gt 0 ]; do
     case $1 in
       -o) OUTDIR=$(realpath -m "$2"); shift 2 ;;
-      --test) test_mode=1; shift ;;
+      --test) test_mode=1; tests=("${LAB_TESTS[@]}"); shift ;;
+      --bench-liveness)
+        test_mode=1; tests=("${BENCH_TESTS[@]}"); shift
+        TIMEOUT=${KERNEL_LAB_TIMEOUT:-$((${MESH_VPN_WG_LIVENESS_SECS:-600} + 900))} ;;
       --) shift; break ;;
       *) break ;;
     esac
   done
-  [ -n "$test_mode" ] || [ $# -gt 0 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+  [ -n "$test_mode" ] || [ $# -gt 0 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
   [ "$(uname -m)" = x86_64 ] || skip "needs an x86_64 host"
   "$REPO/scripts/install-deps.sh" lab >&2 || skip "cannot install QEMU and tools (scripts/install-deps.sh lab)"
   command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
   fetch_kernel || skip "cannot fetch the Debian kernel package (apt-get download linux-image-*)"
   say "kernel $KVER, accel $ACCEL, setup $(elapsed "$START") s"
   if [ -n "$test_mode" ]; then
-    local binaries binary
-    mapfile -t binaries < <(build_test_binaries)
+    local binaries binary prefix=()
+    mapfile -t binaries < <(build_test_binaries "${tests[@]}")
     for binary in "${binaries[@]}"; do
-      [ -x "$binary" ] || { say "cannot build the tests ${LAB_TESTS[*]}"; exit 1; }
+      [ -x "$binary" ] || { say "cannot build the tests ${tests[*]}"; exit 1; }
     done
-    [ "${#binaries[@]}" -eq "${#LAB_TESTS[@]}" ] || { say "cannot build the tests ${LAB_TESTS[*]}"; exit 1; }
+    [ "${#binaries[@]}" -eq "${#tests[@]}" ] || { say "cannot build the tests ${tests[*]}"; exit 1; }
     say "test binaries built at $(elapsed "$START") s"
-    set -- bash -c "$RUN_ALL" lab "${binaries[@]}"
+    [ "${tests[*]}" = "${BENCH_TESTS[*]}" ] && mapfile -t prefix < <(bench_env)
+    set -- "${prefix[@]}" bash -c "$RUN_ALL" lab "${binaries[@]}"
   fi
   local rc=0
   run_guest "$@" || rc=$?

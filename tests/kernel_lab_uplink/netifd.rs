@@ -71,12 +71,17 @@ pub fn throughput_override_mbit(netns: &str) -> Option<f64> {
     output.status.success().then(|| number.parse().ok())?
 }
 
-/// Whether batman-adv on the node has a neighbour behind mesh-vpn: its OGMs
-/// crossed kernel WireGuard and the VXLAN both ways.
+/// Whether batman-adv on the node has a neighbour behind mesh-vpn: the
+/// gateway's OGMs crossed kernel WireGuard and the VXLAN to the node. A row
+/// whose IF column is mesh-vpn, not the header, which names mesh-vpn as the
+/// main interface even with no neighbour at all.
 pub fn batman_neighbour_on_mesh_vpn(netns: &str) -> bool {
     let output = run(
         "ip",
         &["netns", "exec", netns, "batctl", "meshif", "bat0", "n"],
     );
-    output.status.success() && String::from_utf8_lossy(&output.stdout).contains(VXLAN)
+    output.status.success()
+        && String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .any(|line| line.split_whitespace().next() == Some(VXLAN))
 }

@@ -220,6 +220,11 @@ impl Gateway {
             "link", "add", "vx0", "type", "vxlan", "id", &vni, "dstport", "0", "local", &local,
             "dev", wg,
         ]);
+        // `via` the WireGuard interface, as wgkex sets NDA_IFINDEX: without
+        // it, frames flooded to this entry (broadcasts such as batman-adv's
+        // OGMs) go to a link-local address with no interface and are lost;
+        // only unicast to a MAC learned from the node (with its interface)
+        // would get through.
         let node_ll = node_ll.to_string();
         sh(
             "bridge",
@@ -231,6 +236,8 @@ impl Gateway {
                 "00:00:00:00:00:00",
                 "dst",
                 &node_ll,
+                "via",
+                wg,
                 "dev",
                 "vx0",
             ],
@@ -314,9 +321,16 @@ pub fn http_get(target: SocketAddrV6) -> String {
     answer
 }
 
+/// How long the test web server waits for a request or for the client to
+/// take the answer: a real one (nginx) gives up on a silent client too.
+const HTTP_CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// A gateway's web server for the health check's HTTP probe: answers every
 /// request with 200 "ok" until `stop`. `bind` runs inside the namespace, so
-/// it may look up interface indexes there.
+/// it may look up interface indexes there. Each connection gets a thread of
+/// its own, as with a real web server: on a lossy, slow uplink (netem in the
+/// kernel lab's liveness benchmark) one client whose request is still being
+/// retransmitted must not hold up the next client's probe.
 pub fn serve_http_ok(
     ns: &Netns,
     stop: Arc<AtomicBool>,
@@ -327,16 +341,22 @@ pub fn serve_http_ok(
         listener.set_nonblocking(true).expect("nonblocking");
         while !stop.load(Ordering::Relaxed) {
             match listener.accept() {
-                Ok((mut stream, _)) => {
-                    let _ = stream.set_nonblocking(false);
-                    let mut request = [0u8; 512];
-                    let _ = stream.read(&mut request);
-                    let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                Ok((stream, _)) => {
+                    std::thread::spawn(move || answer_ok(stream));
                 }
                 Err(_) => sleep(Duration::from_millis(20)),
             }
         }
     })
+}
+
+fn answer_ok(mut stream: TcpStream) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(HTTP_CLIENT_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(HTTP_CLIENT_TIMEOUT));
+    let mut request = [0u8; 512];
+    let _ = stream.read(&mut request);
+    let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
 }
 
 pub fn ifindex(name: &str) -> u32 {
