@@ -17,6 +17,7 @@ mod limiter;
 pub mod peers;
 pub mod ports;
 pub mod random;
+pub mod registration;
 pub mod report;
 mod run;
 pub mod state;
