@@ -365,9 +365,23 @@ fn health_tunables_come_from_uci_and_bad_values_are_named() {
         explain_json(tree.path())["health"]["failures_before_reconnect"],
         6
     );
+    assert_eq!(
+        explain_json(tree.path())["broker"]["registration_window_secs"],
+        3600
+    );
+    tree.uci_wireguard(&[
+        ("enabled", "1"),
+        ("privatekey", PRIVATE_KEY),
+        ("registration_window", "10"),
+    ]);
+    assert_eq!(
+        explain_json(tree.path())["broker"]["registration_window_secs"],
+        10
+    );
     for (option, value) in [
         ("failures_before_reconnect", "0"),
         ("probe_interval", "fast"),
+        ("registration_window", "0"),
     ] {
         tree.uci_wireguard(&[
             ("enabled", "1"),

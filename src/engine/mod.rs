@@ -30,6 +30,7 @@ pub use ports::Gateway;
 pub use run::Engine;
 
 use backoff::BackoffPolicy;
+use registration::RegistrationPolicy;
 
 /// Tunables; the defaults are the documented behaviour, UCI may override.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Settings {
     /// How long a new tunnel may take to complete its first handshake.
     pub handshake_timeout: Duration,
     pub backoff: BackoffPolicy,
+    /// Registering the key again while connected without the broker.
+    pub registration: RegistrationPolicy,
 }
 
 impl Default for Settings {
@@ -48,6 +51,7 @@ impl Default for Settings {
             failures_before_reconnect: 3,
             handshake_timeout: Duration::from_secs(15),
             backoff: BackoffPolicy::default(),
+            registration: RegistrationPolicy::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use super::health::{self, Health, Verdict};
 use super::peers::PeerQueue;
 use super::ports::{Gateway, Ports};
 use super::random::Random;
+use super::registration::Registration;
 use super::report::Reporter;
 use super::state::State;
 use super::{Command, EngineConfig};
@@ -22,6 +23,7 @@ pub struct Engine<P: Ports> {
     report: Reporter,
     inputs: Inputs,
     backoff: Backoff,
+    registration: Registration,
     peers: PeerQueue,
     time_synced: bool,
     cycles: u64,
@@ -50,10 +52,14 @@ impl<P: Ports> Engine<P> {
         wan: watch::Receiver<bool>,
         mut random: Random,
     ) -> Engine<P> {
-        let peers = PeerQueue::new(Random::new(random.next_u64()));
+        let peers_seed = random.next_u64();
+        let peers = PeerQueue::new(Random::new(peers_seed));
+        // Derived without drawing from `random`: the backoff's sequence stays as it was.
+        let registration = Registration::new(Random::seed_from(&peers_seed.to_le_bytes(), 1));
         Engine {
             ports,
             backoff: Backoff::new(config.settings.backoff, random),
+            registration,
             config,
             report,
             inputs: Inputs::new(commands, wan),
@@ -149,8 +155,10 @@ impl<P: Ports> Engine<P> {
         } = connected;
         self.backoff.reset();
         self.dead = None;
-        // The broker just failed: the first retry waits like a failed cycle.
-        let mut register_at = (!registered).then(|| Instant::now() + self.backoff.fail());
+        // Not urgent (the gateway knows the key): see `registration`.
+        let policy = self.config.settings.registration;
+        let mut register_at =
+            (!registered).then(|| Instant::now() + self.registration.start(policy));
         self.report.update(|s| {
             s.last_error = None;
             s.next_attempt = None;
@@ -228,7 +236,6 @@ impl<P: Ports> Engine<P> {
         };
         self.report.record_exchange(&exchange);
         if exchange.outcome.is_ok() {
-            self.backoff.reset();
             let line = format!(
                 "registered the key with the broker; staying with {}",
                 gateway.name
@@ -236,7 +243,7 @@ impl<P: Ports> Engine<P> {
             self.report.log(log::Level::Info, "registered", &line);
             return Ok(None);
         }
-        let wait = self.backoff.fail();
+        let wait = self.registration.fail();
         let line = format!(
             "connected to {} without the broker; registering again in {} s",
             gateway.name,
