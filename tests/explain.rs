@@ -354,17 +354,17 @@ fn health_tunables_come_from_uci_and_bad_values_are_named() {
     let tree = node(Some("off"), None);
     assert_eq!(
         explain_json(tree.path())["health"],
-        json!({"probe_interval_secs": 5, "failures_before_reconnect": 3})
+        json!({"probe_interval_secs": 5, "failures_before_reconnect": 3, "probe_after_silence_secs": 2})
     );
     tree.uci_wireguard(&[
         ("enabled", "1"),
         ("privatekey", PRIVATE_KEY),
         ("failures_before_reconnect", "6"),
+        ("probe_after_silence", "4"),
     ]);
-    assert_eq!(
-        explain_json(tree.path())["health"]["failures_before_reconnect"],
-        6
-    );
+    let health = &explain_json(tree.path())["health"];
+    assert_eq!(health["failures_before_reconnect"], 6);
+    assert_eq!(health["probe_after_silence_secs"], 4);
     assert_eq!(
         explain_json(tree.path())["broker"]["registration_window_secs"],
         3600
@@ -381,6 +381,7 @@ fn health_tunables_come_from_uci_and_bad_values_are_named() {
     for (option, value) in [
         ("failures_before_reconnect", "0"),
         ("probe_interval", "fast"),
+        ("probe_after_silence", "0"),
         ("registration_window", "0"),
     ] {
         tree.uci_wireguard(&[

@@ -190,10 +190,16 @@ impl Explanation {
         }
         let servers: Vec<_> = self.ntp_servers.iter().map(quote).collect();
         let _ = writeln!(out, "NTP servers     {}", servers.join(" "));
+        let h = &self.health;
+        let _ = writeln!(
+            out,
+            "liveness        probe after {} s without traffic; dead after {} unanswered probes",
+            h.probe_after_silence_secs, h.failures_before_reconnect
+        );
         let _ = writeln!(
             out,
             "health check    every {} s; reconnect after {} failed checks in a row",
-            self.health.probe_interval_secs, self.health.failures_before_reconnect
+            h.probe_interval_secs, h.failures_before_reconnect
         );
         out
     }

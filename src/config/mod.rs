@@ -51,8 +51,12 @@ pub struct NodeConfig {
 pub struct HealthTunables {
     /// `wireguard.mesh_vpn.probe_interval`, seconds (default 5).
     pub probe_interval_secs: u32,
-    /// `wireguard.mesh_vpn.failures_before_reconnect` (default 3).
+    /// `wireguard.mesh_vpn.failures_before_reconnect` (default 3): failed
+    /// layered checks in a row, and unanswered probes after a silence.
     pub failures_before_reconnect: u32,
+    /// `wireguard.mesh_vpn.probe_after_silence`, seconds without a byte from
+    /// the gateway before it is probed (default 2).
+    pub probe_after_silence_secs: u32,
 }
 
 impl NodeConfig {
@@ -83,6 +87,7 @@ impl NodeConfig {
                 3,
                 1..=100,
             )?,
+            probe_after_silence_secs: read_number(&wireguard, "probe_after_silence", 2, 1..=600)?,
         };
         let registration_window_secs =
             read_number(&wireguard, "registration_window", 3600, 1..=86_400)?;

@@ -10,6 +10,7 @@ use super::ports::LivePorts;
 use super::ports::clock::ClockSync;
 use super::ports::exchange::KeyExchanger;
 use super::ports::last_gateway::LastGatewayFile;
+use super::ports::probe::HttpProber;
 use super::ports::tunnel::{LinkIdentity, LiveTunnel};
 use crate::broker::{Board, Broker, BrokerUrl, NodeHeaders, Timeouts, TlsRoots};
 use crate::config::NodeConfig;
@@ -45,6 +46,7 @@ pub fn engine_config(config: &NodeConfig) -> EngineConfig {
         settings: Settings {
             probe_interval: Duration::from_secs(config.health.probe_interval_secs.into()),
             failures_before_reconnect: config.health.failures_before_reconnect,
+            probe_after_silence: Duration::from_secs(config.health.probe_after_silence_secs.into()),
             backoff: BackoffPolicy::default(),
             registration: RegistrationPolicy::with_window(Duration::from_secs(
                 config.registration_window_secs.into(),
@@ -111,7 +113,7 @@ pub fn live_ports(
         ),
         wan,
         board,
-        iface: site.iface.clone(),
+        prober: HttpProber::new(&site.iface),
     })
 }
 

@@ -110,6 +110,12 @@ impl DataPlane {
         }
     }
 
+    /// The WireGuard device alone (its peers' counters and handshake): one
+    /// generic netlink dump or UAPI exchange, cheap enough to run every second.
+    pub fn device(&mut self, wg_interface: &str) -> Result<DeviceState> {
+        self.wireguard.device(wg_interface)
+    }
+
     pub fn inspect(&mut self, wg_interface: &str, vxlan_interface: &str) -> Result<Inspection> {
         let mut rtnl =
             Rtnl::open().map_err(rtnl_error("open rtnetlink", wg_interface, "NETLINK_ROUTE"))?;

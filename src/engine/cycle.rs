@@ -197,21 +197,21 @@ async fn wait_for_handshake(
     started: Instant,
     timeout: Duration,
 ) -> Result<(), String> {
-    let mut asked_through_tunnel = false;
+    // The receive counter when the gateway was asked to answer.
+    let mut asked: Option<u64> = None;
     loop {
         let stats = ports.stats().await?;
-        match stats.handshake_age {
+        match (stats.handshake_age, asked) {
             // A handshake after this link was set up proves it.
-            Some(age) if age <= started.elapsed() => return Ok(()),
+            (Some(age), _) if age <= started.elapsed() => return Ok(()),
             // The same peer again (a `reconnect` of a working tunnel): WireGuard
             // keeps its session and will not handshake for up to two minutes,
-            // so the gateway answering through the tunnel proves it instead.
-            Some(age) if age < HANDSHAKE_MAX_AGE && !asked_through_tunnel => {
-                asked_through_tunnel = true;
-                if ports.http(gateway).await.is_ok() {
-                    return Ok(());
-                }
+            // so bytes from the gateway through the tunnel prove it instead.
+            (Some(age), None) if age < HANDSHAKE_MAX_AGE => {
+                ports.solicit(gateway);
+                asked = Some(stats.rx_bytes);
             }
+            (_, Some(before)) if stats.rx_bytes > before => return Ok(()),
             _ => {}
         }
         if started.elapsed() >= timeout {

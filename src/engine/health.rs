@@ -1,10 +1,12 @@
-//! Is the tunnel alive? A layered check (handshake age, then HTTP to the
-//! gateway through the tunnel, then batman-adv where present) and a failure
-//! counter: the link is declared dead only after `failures_before_reconnect`
-//! consecutive failed checks, so one lost probe on a slow LTE link does not
-//! tear down a working tunnel (community-packages issue 131).
+//! The slow, layered check every `probe_interval`: the link is repaired if
+//! something deleted it, the handshake must be younger than 180 s, and
+//! batman-adv must hear the gateway where mesh-vpn is in a mesh. The link is
+//! declared dead only after `failures_before_reconnect` consecutive failed
+//! checks, so one bad moment on a slow LTE link does not tear down a working
+//! tunnel (community-packages issue 131). Whether the gateway still sends at
+//! all is [`super::liveness`]'s job, every second; its view is reported
+//! here, never counted twice.
 
-use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use super::ports::{Probes, Tunnel, TunnelStats};
@@ -69,6 +71,9 @@ pub struct CheckReport {
     /// The firewall layer: reported, never counted as a failure, because a
     /// missing or broken firewall tool must not take the uplink down.
     pub firewall: Option<Result<String, String>>,
+    /// Layers shown in `status` that liveness has already judged (traffic):
+    /// reported, never counted twice.
+    pub reported: Vec<ProbeResult>,
 }
 
 impl CheckReport {
@@ -78,12 +83,13 @@ impl CheckReport {
 }
 
 /// Runs the layers in order and stops at the first failure: a later layer
-/// cannot pass when an earlier one failed, and skipping it saves a timeout.
-pub async fn check(ports: &mut (impl Tunnel + Probes), gateway: Ipv6Addr) -> CheckReport {
+/// cannot pass when an earlier one failed. `traffic` is liveness's view.
+pub async fn check(ports: &mut (impl Tunnel + Probes), traffic: Result<(), String>) -> CheckReport {
     let mut report = CheckReport {
         stats: None,
         probes: Vec::new(),
         firewall: None,
+        reported: vec![("traffic", traffic)],
     };
     let link = ports.repair().await;
     report.firewall = ports.firewall();
@@ -98,10 +104,6 @@ pub async fn check(ports: &mut (impl Tunnel + Probes), gateway: Ipv6Addr) -> Che
         Err(e) => Err(e),
     };
     if !push(&mut report, "handshake", handshake) {
-        return report;
-    }
-    let http = ports.http(gateway).await;
-    if !push(&mut report, "http", http) {
         return report;
     }
     if let Some(batman) = ports.batman().await {

@@ -6,7 +6,7 @@
 //! ```text
 //! disabled ◀── enabled=0 ── any state
 //! no_uplink ◀── no WAN route ── any enabled state; a WAN route → attempt at once
-//! [syncing_time] → exchanging_key → connecting → connected ─(N failed checks)─▶ exchanging_key …
+//! [syncing_time] → exchanging_key → connecting → connected ─(silent, probes unanswered)─▶ exchanging_key …
 //!                        └──────────── failure ──▶ backoff ─(wait | reconnect)─▶ exchanging_key …
 //! ```
 
@@ -14,6 +14,7 @@ pub mod backoff;
 mod cycle;
 pub mod health;
 mod limiter;
+pub mod liveness;
 pub mod peers;
 pub mod ports;
 pub mod random;
@@ -35,8 +36,13 @@ use registration::RegistrationPolicy;
 /// Tunables; the defaults are the documented behaviour, UCI may override.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// Between the layered checks (link, handshake, batman-adv).
     pub probe_interval: Duration,
+    /// Failed layered checks in a row, and unanswered probes after a
+    /// silence, before the link is declared dead.
     pub failures_before_reconnect: u32,
+    /// Silence on the tunnel that starts the probes (see [`liveness`]).
+    pub probe_after_silence: Duration,
     /// How long a new tunnel may take to complete its first handshake.
     pub handshake_timeout: Duration,
     pub backoff: BackoffPolicy,
@@ -49,6 +55,7 @@ impl Default for Settings {
         Settings {
             probe_interval: Duration::from_secs(5),
             failures_before_reconnect: 3,
+            probe_after_silence: Duration::from_secs(2),
             handshake_timeout: Duration::from_secs(15),
             backoff: BackoffPolicy::default(),
             registration: RegistrationPolicy::default(),

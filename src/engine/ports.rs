@@ -76,8 +76,12 @@ pub trait Tunnel {
 }
 
 pub trait Probes {
-    /// HTTP GET to the gateway's link address through the tunnel, as checkuplink did.
-    fn http(&mut self, link_address: Ipv6Addr) -> impl Future<Output = Result<(), String>>;
+    /// Asks the gateway to answer through the tunnel, without waiting: an
+    /// HTTP GET to its link address, as checkuplink did. The answer shows in
+    /// the receive counter; its outcome later in [`Probes::probe_result`].
+    fn solicit(&mut self, link_address: Ipv6Addr);
+    /// The outcome of the latest probe that finished since the last call.
+    fn probe_result(&mut self) -> Option<Result<(), String>>;
     /// A batman-adv ping to the selected gateway; `None` when there is no batman-adv.
     fn batman(&mut self) -> impl Future<Output = Option<Result<(), String>>>;
 }

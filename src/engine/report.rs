@@ -132,7 +132,7 @@ impl Reporter {
         self.update(|s| {
             s.last_check = Some(at);
             s.consecutive_failures = health.consecutive_failures();
-            for (name, result) in &report.probes {
+            for (name, result) in report.probes.iter().chain(&report.reported) {
                 let check = Check {
                     ok: result.is_ok(),
                     at,

@@ -8,14 +8,15 @@ use tokio::time::{Instant, sleep_until};
 
 use super::backoff::Backoff;
 use super::cycle::{self, Connected, CycleContext};
-use super::health::{self, Health, Verdict};
 use super::peers::PeerQueue;
-use super::ports::{Gateway, Ports};
+use super::ports::Ports;
 use super::random::Random;
 use super::registration::Registration;
 use super::report::Reporter;
 use super::state::State;
 use super::{Command, EngineConfig};
+
+mod hold;
 
 pub struct Engine<P: Ports> {
     ports: P,
@@ -145,114 +146,6 @@ impl<P: Ports> Engine<P> {
         }
     }
 
-    /// Connected: check every `probe_interval` until the link is declared
-    /// dead; connected without the broker, register the key again in
-    /// between, with backoff, until the broker takes it.
-    async fn hold(&mut self, connected: Connected) -> Next {
-        let Connected {
-            gateway,
-            registered,
-        } = connected;
-        self.backoff.reset();
-        self.dead = None;
-        // Not urgent (the gateway knows the key): see `registration`.
-        let policy = self.config.settings.registration;
-        let mut register_at =
-            (!registered).then(|| Instant::now() + self.registration.start(policy));
-        self.report.update(|s| {
-            s.last_error = None;
-            s.next_attempt = None;
-            // The failures were the previous connection's.
-            s.consecutive_failures = 0;
-        });
-        self.report.enter(
-            State::Connected,
-            &format!("handshake with {}", gateway.name),
-        );
-        let mut health = Health::new(self.config.settings.failures_before_reconnect);
-        // What failed in the current streak of failed checks, once each.
-        let mut streak: Vec<String> = Vec::new();
-        let mut due = Instant::now() + self.config.settings.probe_interval;
-        loop {
-            let wake = register_at.map_or(due, |at| at.min(due));
-            match self.wait(Some(wake), true).await {
-                Next::Timer => {}
-                other => return other,
-            }
-            if register_at.is_some_and(|at| at <= Instant::now()) {
-                register_at = match self.register(&gateway).await {
-                    Ok(next) => next,
-                    Err(next) => return next,
-                };
-            }
-            if Instant::now() < due {
-                continue;
-            }
-            // Fixed rate: a check that waited for a timeout does not push the
-            // next one back, so N failures take about N × probe_interval.
-            due = (due + self.config.settings.probe_interval).max(Instant::now());
-            let report = health::check(&mut self.ports, gateway.link_address).await;
-            let verdict = health.record(report.ok());
-            self.report.record_check(&report, &health);
-            let why = failed_probe(&report);
-            match verdict {
-                Verdict::Healthy => streak.clear(),
-                _ if !streak.contains(&why) => streak.push(why.clone()),
-                _ => {}
-            }
-            if verdict == Verdict::Dead {
-                self.peers.failed(&gateway, &self.config.site_peers);
-                self.dead = Some(gateway.public_key.clone());
-                let line = format!(
-                    "leaving connected to {}: {} failed checks in a row: {}",
-                    gateway.name,
-                    health.consecutive_failures(),
-                    streak.join(", ")
-                );
-                self.report.log(log::Level::Warn, "leave", &line);
-                self.report.update(|s| {
-                    s.last_error = Some(format!("{} is gone: {why}", gateway.name));
-                });
-                return Next::Restart;
-            }
-        }
-    }
-
-    /// One background registration while connected without the broker:
-    /// `Ok(None)` once it took the key, `Ok(Some(next try))` while it does
-    /// not. A v2 answer naming another gateway does not move a healthy node.
-    async fn register(&mut self, gateway: &Gateway) -> Result<Option<Instant>, Next> {
-        let exchange = self.ports.exchange(self.config.loadbalancing);
-        tokio::pin!(exchange);
-        let exchange = loop {
-            tokio::select! {
-                exchange = &mut exchange => break exchange,
-                input = self.inputs.next() => {
-                    if let Some(next) = apply(&mut self.config, input, true) {
-                        return Err(next);
-                    }
-                }
-            }
-        };
-        self.report.record_exchange(&exchange);
-        if exchange.outcome.is_ok() {
-            let line = format!(
-                "registered the key with the broker; staying with {}",
-                gateway.name
-            );
-            self.report.log(log::Level::Info, "registered", &line);
-            return Ok(None);
-        }
-        let wait = self.registration.fail();
-        let line = format!(
-            "connected to {} without the broker; registering again in {} s",
-            gateway.name,
-            wait.as_secs()
-        );
-        self.report.log(log::Level::Warn, "unregistered", &line);
-        Ok(Some(Instant::now() + wait))
-    }
-
     async fn back_off(&mut self, error: String) -> Next {
         let wait = self.backoff.fail();
         let due = Instant::now() + wait;
@@ -287,18 +180,6 @@ impl<P: Ports> Engine<P> {
             }
         }
     }
-}
-
-fn failed_probe(report: &health::CheckReport) -> String {
-    report
-        .probes
-        .iter()
-        .find_map(|(name, r)| {
-            r.as_ref()
-                .err()
-                .map(|e| format!("{name} check failed: {e}"))
-        })
-        .unwrap_or_else(|| "checks failed".into())
 }
 
 /// Applies an input to the configuration; `Some` ends the current phase.

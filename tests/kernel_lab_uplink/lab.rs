@@ -23,7 +23,6 @@ pub struct Lab {
     _netifd: Netifd,
     pub reader: StatusReader,
     pub site: Site,
-    probe_interval_secs: u32,
 }
 
 fn skip_reason() -> Option<String> {
@@ -51,7 +50,6 @@ impl Lab {
             batman: true,
         };
         options(&mut opts);
-        let probe_interval_secs = opts.probe_interval_secs;
         let mut site = Site::start(opts).unwrap_or_else(|e| panic!("site: {e}"));
         let netifd = Netifd::start(&site.node);
         site.start_daemon()
@@ -61,12 +59,7 @@ impl Lab {
             _netifd: netifd,
             reader,
             site,
-            probe_interval_secs,
         })
-    }
-
-    pub fn probe_interval_secs(&self) -> u32 {
-        self.probe_interval_secs
     }
 
     /// Polls `status` until `done` holds, or fails the test with the daemon's log.

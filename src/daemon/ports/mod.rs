@@ -22,6 +22,7 @@ use crate::root::Root;
 use clock::ClockSync;
 use exchange::KeyExchanger;
 use last_gateway::LastGatewayFile;
+use probe::HttpProber;
 use tunnel::LiveTunnel;
 
 pub struct LivePorts {
@@ -33,7 +34,7 @@ pub struct LivePorts {
     pub wan: watch::Receiver<WanRoutes>,
     /// `ubus call system board`, once the bus has answered it.
     pub board: watch::Receiver<Option<Board>>,
-    pub iface: String,
+    pub prober: HttpProber,
 }
 
 impl TimeSync for LivePorts {
@@ -88,8 +89,12 @@ impl Tunnel for LivePorts {
 }
 
 impl Probes for LivePorts {
-    async fn http(&mut self, link_address: Ipv6Addr) -> Result<(), String> {
-        probe::http_get(&self.iface, link_address).await
+    fn solicit(&mut self, link_address: Ipv6Addr) {
+        self.prober.solicit(link_address)
+    }
+
+    fn probe_result(&mut self) -> Option<Result<(), String>> {
+        self.prober.take_result()
     }
 
     async fn batman(&mut self) -> Option<Result<(), String>> {

@@ -3,6 +3,7 @@
 //! The FFMUC gateways run a web server on that address for this purpose.
 
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -10,6 +11,38 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 pub const HTTP_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Probes sent without waiting: each runs as its own task, so the engine's
+/// once-a-second sampling goes on; the engine judges by the receive counter
+/// and reads the latest outcome only for `status`.
+pub struct HttpProber {
+    iface: String,
+    latest: Arc<Mutex<Option<Result<(), String>>>>,
+}
+
+impl HttpProber {
+    pub fn new(iface: &str) -> HttpProber {
+        HttpProber {
+            iface: iface.to_string(),
+            latest: Arc::default(),
+        }
+    }
+
+    pub fn solicit(&self, gateway: Ipv6Addr) {
+        let iface = self.iface.clone();
+        let latest = self.latest.clone();
+        tokio::spawn(async move {
+            let outcome = http_get(&iface, gateway).await;
+            if let Ok(mut latest) = latest.lock() {
+                *latest = Some(outcome);
+            }
+        });
+    }
+
+    pub fn take_result(&self) -> Option<Result<(), String>> {
+        self.latest.lock().ok()?.take()
+    }
+}
 
 /// GET / on `[gateway%iface]:80`; any 2xx or 3xx answer passes, as wget's would.
 pub async fn http_get(iface: &str, gateway: Ipv6Addr) -> Result<(), String> {

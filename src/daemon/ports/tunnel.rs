@@ -92,12 +92,11 @@ impl LiveTunnel {
 
     pub async fn stats(&mut self) -> Result<TunnelStats, String> {
         let iface = self.identity.iface.clone();
-        let inspection = self
-            .blocking(move |dp| dp.inspect(&iface, VXLAN_IFACE))
-            .await?;
-        let peer = inspection
-            .device
-            .and_then(|d| d.peers.into_iter().next())
+        let device = self.blocking(move |dp| dp.device(&iface)).await?;
+        let peer = device
+            .peers
+            .into_iter()
+            .next()
             .ok_or("the WireGuard interface has no peer")?;
         let now = SystemTime::now();
         Ok(TunnelStats {

@@ -12,30 +12,58 @@ fn current(node: &Node) -> String {
 }
 
 #[test]
-fn a_dead_gateway_is_noticed_after_three_failed_checks_and_another_peer_is_used() {
+fn a_dead_gateway_is_noticed_within_7_s_and_another_peer_is_used() {
     run(config(false), |node| async move {
-        advance(3.0).await;
+        advance(10.0).await;
         let first = current(&node);
         kill(&node, &first);
-        advance(40.0).await;
+        advance(20.0).await;
         let states = node.states.borrow().clone();
         let (_, left_at) = states.get(4).unwrap();
-        let noticed = *left_at - Duration::from_secs(3);
-        // A check every 5 s, a failing one taking its 5 s HTTP timeout: three
-        // failures take 30 s at most (checkuplink: 60 to 100 s).
+        let noticed = *left_at - Duration::from_secs(10);
+        // The last OGM was read at most 1 s before the death; silent 6 s
+        // after it, with 3 probes unanswered (checkuplink: 60 to 100 s).
         assert!(
-            noticed <= Duration::from_secs(30),
+            noticed <= Duration::from_secs(7),
             "noticed after {noticed:?}"
         );
         assert!(
-            noticed >= Duration::from_secs(15),
+            noticed >= Duration::from_secs(5),
             "noticed too early: {noticed:?}"
         );
+        assert_eq!(node.world.borrow().probes, 3);
         assert_eq!(node.state(), State::Connected);
         assert_ne!(current(&node), first);
         let snapshot = node.snapshot.borrow();
         assert_eq!(snapshot.reconnects, 1);
         assert!(snapshot.last_error.is_none(), "cleared on success");
+    });
+}
+
+#[test]
+fn traffic_every_second_needs_no_probe() {
+    run(config(false), |node| async move {
+        let node = node; // whole: keeps the command sender alive
+        advance(600.0).await;
+        assert_eq!(node.world.borrow().probes, 0);
+        assert_eq!(node.world.borrow().connects().len(), 1);
+        let checks = node.snapshot.borrow().checks.clone();
+        assert!(checks["traffic"].ok, "{checks:?}");
+        assert!(!checks.contains_key("http"), "no probe, no result");
+    });
+}
+
+#[test]
+fn without_batman_the_probes_keep_a_quiet_tunnel_checked() {
+    run(config(false), |node| async move {
+        let node = node; // whole: keeps the command sender alive
+        node.world.borrow_mut().gateway_sends = false;
+        advance(60.0).await;
+        let probes = node.world.borrow().probes;
+        // One probe after every 2 s of silence, each answered at once.
+        assert!((18..=31).contains(&probes), "{probes} probes in a minute");
+        assert_eq!(node.world.borrow().connects().len(), 1, "no reconnect");
+        assert!(node.snapshot.borrow().checks["http"].ok);
     });
 }
 
@@ -59,19 +87,53 @@ fn a_new_connection_starts_without_the_old_ones_failures() {
 }
 
 #[test]
-fn two_failed_checks_in_a_row_do_not_reconnect() {
+fn a_gateway_back_before_the_last_probe_is_answered_is_kept() {
     run(config(false), |node| async move {
+        node.world.borrow_mut().gateway_sends = false;
         advance(3.0).await;
         let gw = current(&node);
         kill(&node, &gw);
-        advance(13.5).await;
-        assert_eq!(node.snapshot.borrow().consecutive_failures, 2);
+        // Long enough for the silence to start the probes, not for all three.
+        for _ in 0..100 {
+            advance(0.1).await;
+            if node
+                .world
+                .borrow()
+                .probe_result
+                .as_ref()
+                .is_some_and(|r| r.is_err())
+            {
+                break;
+            }
+        }
+        advance(1.0).await;
         node.world.borrow_mut().alive.insert(gw.clone());
         advance(20.0).await;
         assert_eq!(node.state(), State::Connected);
         assert_eq!(node.world.borrow().connects(), [gw], "no reconnect");
-        assert_eq!(node.snapshot.borrow().consecutive_failures, 0);
-        assert!(node.snapshot.borrow().checks["http"].ok);
+        assert!(node.snapshot.borrow().checks["traffic"].ok);
+    });
+}
+
+/// The slow layers still count: a handshake that stops renewing (the
+/// gateway forgot the peer) is declared dead after 3 failed checks 5 s apart
+/// even while traffic keeps the receive counter moving.
+#[test]
+fn a_stale_handshake_fails_the_layered_check_three_times_then_reconnects() {
+    run(config(false), |node| async move {
+        advance(3.0).await;
+        let gw = current(&node);
+        {
+            let mut world = node.world.borrow_mut();
+            world.handshake_in_connect = true;
+            world.last_handshake = Some(Instant::now() - Duration::from_secs(178));
+        }
+        advance(12.0).await;
+        assert_eq!(node.snapshot.borrow().consecutive_failures, 2);
+        assert_eq!(node.world.borrow().connects(), [gw]);
+        advance(5.0).await;
+        assert_eq!(node.world.borrow().connects().len(), 2, "reconnected");
+        assert_eq!(node.world.borrow().probes, 0, "traffic never stopped");
     });
 }
 
