@@ -365,10 +365,24 @@ fn health_tunables_come_from_uci_and_bad_values_are_named() {
     let health = &explain_json(tree.path())["health"];
     assert_eq!(health["failures_before_reconnect"], 6);
     assert_eq!(health["probe_after_silence_secs"], 4);
+    assert_eq!(
+        explain_json(tree.path())["broker"]["registration_window_secs"],
+        3600
+    );
+    tree.uci_wireguard(&[
+        ("enabled", "1"),
+        ("privatekey", PRIVATE_KEY),
+        ("registration_window", "10"),
+    ]);
+    assert_eq!(
+        explain_json(tree.path())["broker"]["registration_window_secs"],
+        10
+    );
     for (option, value) in [
         ("failures_before_reconnect", "0"),
         ("probe_interval", "fast"),
         ("probe_after_silence", "0"),
+        ("registration_window", "0"),
     ] {
         tree.uci_wireguard(&[
             ("enabled", "1"),

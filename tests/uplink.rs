@@ -247,11 +247,12 @@ fn broker_down_at_boot_then_back() {
 /// A daemon restart while the broker is down: the gateway of the previous
 /// run still knows the key (as wgkex workers keep it for 3 h), so the node
 /// goes straight back to it, and registers the key in the background once
-/// the broker is back, without leaving `connected`.
+/// the broker is back, without leaving `connected`. The registration window
+/// is 10 s here instead of the default hour (`engine::registration`).
 #[test]
 fn restart_without_the_broker_goes_back_to_the_last_gateway() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let Some((mut site, mut reader)) = site(|_| {}) else {
+    let Some((mut site, mut reader)) = site(|o| o.registration_window_secs = Some(10)) else {
         return;
     };
     let (status, _) = wait(&mut reader, &site, "connection", CONNECT_LIMIT, connected);

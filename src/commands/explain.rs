@@ -52,6 +52,8 @@ pub struct Broker {
     pub first_api: &'static str,
     /// For an https broker: the CA bundle the certificate is checked against.
     pub ca_bundle: Option<String>,
+    /// Connected without the broker: the key is registered again within this.
+    pub registration_window_secs: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,6 +105,7 @@ pub fn explain(root: &Root) -> Result<Explanation> {
                 "v1"
             },
             ca_bundle: broker_url.tls.then(|| TlsRoots::system(root).describe()),
+            registration_window_secs: config.registration_window_secs,
         },
         peers: site.peers.clone(),
         mtu: Mtu {
@@ -171,6 +174,12 @@ impl Explanation {
         if let Some(bundle) = &self.broker.ca_bundle {
             let _ = writeln!(out, "  CA bundle     {bundle}");
         }
+        let window = self.broker.registration_window_secs;
+        let _ = writeln!(
+            out,
+            "  retry         connected without it: register again within {window} s, then within {} s",
+            u64::from(window) * 2
+        );
         let _ = writeln!(out, "site peers      {}", self.peers.len());
         for peer in &self.peers {
             let _ = writeln!(

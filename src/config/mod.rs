@@ -39,6 +39,10 @@ pub struct NodeConfig {
     /// `system.ntp.server` as Gluon configured it, else the site's `ntp_servers`.
     pub ntp_servers: Vec<String>,
     pub health: HealthTunables,
+    /// `wireguard.mesh_vpn.registration_window`, seconds (default 3600):
+    /// connected without the broker, the key is registered again at a random
+    /// time within this, then within twice this (engine::registration).
+    pub registration_window_secs: u32,
 }
 
 /// Health-check patience, tunable per node in UCI so a slow LTE uplink can be
@@ -85,8 +89,11 @@ impl NodeConfig {
             )?,
             probe_after_silence_secs: read_number(&wireguard, "probe_after_silence", 2, 1..=600)?,
         };
+        let registration_window_secs =
+            read_number(&wireguard, "registration_window", 3600, 1..=86_400)?;
         Ok(NodeConfig {
             health,
+            registration_window_secs,
             loadbalancing: loadbalancing::decide(site.loadbalancing, override_),
             site,
             enabled,

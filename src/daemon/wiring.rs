@@ -18,6 +18,7 @@ use crate::dataplane::routes::WanRoutes;
 use crate::dataplane::{Backend, DataPlane, Firewall};
 use crate::engine::backoff::BackoffPolicy;
 use crate::engine::random::Random;
+use crate::engine::registration::RegistrationPolicy;
 use crate::engine::state::{PeerSource, Snapshot};
 use crate::engine::{EngineConfig, Gateway, Settings};
 use crate::error::{Error, Result};
@@ -47,6 +48,9 @@ pub fn engine_config(config: &NodeConfig) -> EngineConfig {
             failures_before_reconnect: config.health.failures_before_reconnect,
             probe_after_silence: Duration::from_secs(config.health.probe_after_silence_secs.into()),
             backoff: BackoffPolicy::default(),
+            registration: RegistrationPolicy::with_window(Duration::from_secs(
+                config.registration_window_secs.into(),
+            )),
             ..Settings::default()
         },
     }

@@ -18,6 +18,7 @@ pub mod liveness;
 pub mod peers;
 pub mod ports;
 pub mod random;
+pub mod registration;
 pub mod report;
 mod run;
 pub mod state;
@@ -30,6 +31,7 @@ pub use ports::Gateway;
 pub use run::Engine;
 
 use backoff::BackoffPolicy;
+use registration::RegistrationPolicy;
 
 /// Tunables; the defaults are the documented behaviour, UCI may override.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,8 @@ pub struct Settings {
     /// How long a new tunnel may take to complete its first handshake.
     pub handshake_timeout: Duration,
     pub backoff: BackoffPolicy,
+    /// Registering the key again while connected without the broker.
+    pub registration: RegistrationPolicy,
 }
 
 impl Default for Settings {
@@ -54,6 +58,7 @@ impl Default for Settings {
             probe_after_silence: Duration::from_secs(2),
             handshake_timeout: Duration::from_secs(15),
             backoff: BackoffPolicy::default(),
+            registration: RegistrationPolicy::default(),
         }
     }
 }

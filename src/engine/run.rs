@@ -11,6 +11,7 @@ use super::cycle::{self, Connected, CycleContext};
 use super::peers::PeerQueue;
 use super::ports::Ports;
 use super::random::Random;
+use super::registration::Registration;
 use super::report::Reporter;
 use super::state::State;
 use super::{Command, EngineConfig};
@@ -23,6 +24,7 @@ pub struct Engine<P: Ports> {
     report: Reporter,
     inputs: Inputs,
     backoff: Backoff,
+    registration: Registration,
     peers: PeerQueue,
     time_synced: bool,
     cycles: u64,
@@ -51,10 +53,14 @@ impl<P: Ports> Engine<P> {
         wan: watch::Receiver<bool>,
         mut random: Random,
     ) -> Engine<P> {
-        let peers = PeerQueue::new(Random::new(random.next_u64()));
+        let peers_seed = random.next_u64();
+        let peers = PeerQueue::new(Random::new(peers_seed));
+        // Derived without drawing from `random`: the backoff's sequence stays as it was.
+        let registration = Registration::new(Random::seed_from(&peers_seed.to_le_bytes(), 1));
         Engine {
             ports,
             backoff: Backoff::new(config.settings.backoff, random),
+            registration,
             config,
             report,
             inputs: Inputs::new(commands, wan),

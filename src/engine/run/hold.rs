@@ -32,16 +32,18 @@ struct Watch {
 
 impl<P: Ports> Engine<P> {
     /// Connected: watch the link until it is declared dead; connected
-    /// without the broker, register the key again in between, with backoff,
-    /// until the broker takes it.
+    /// without the broker, register the key again in between, on the
+    /// schedule of `registration`, until the broker takes it.
     pub(super) async fn hold(&mut self, connected: Connected) -> Next {
         let Connected {
             gateway,
             registered,
         } = connected;
         self.dead = None;
-        // The broker just failed: the first retry waits like a failed cycle.
-        let mut register_at = (!registered).then(|| Instant::now() + self.backoff.fail());
+        // Not urgent (the gateway knows the key): see `registration`.
+        let policy = self.config.settings.registration;
+        let mut register_at =
+            (!registered).then(|| Instant::now() + self.registration.start(policy));
         self.report.update(|s| {
             s.last_error = None;
             s.next_attempt = None;
@@ -202,7 +204,6 @@ impl<P: Ports> Engine<P> {
         };
         self.report.record_exchange(&exchange);
         if exchange.outcome.is_ok() {
-            self.backoff.reset();
             let line = format!(
                 "registered the key with the broker; staying with {}",
                 gateway.name
@@ -210,7 +211,7 @@ impl<P: Ports> Engine<P> {
             self.report.log(log::Level::Info, "registered", &line);
             return Ok(None);
         }
-        let wait = self.backoff.fail();
+        let wait = self.registration.fail();
         let line = format!(
             "connected to {} without the broker; registering again in {} s",
             gateway.name,

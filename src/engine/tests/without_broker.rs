@@ -2,6 +2,7 @@
 //! still know the key; the key is registered again in the background.
 
 use super::*;
+use crate::engine::registration::RegistrationPolicy;
 
 /// A node restarted during a broker outage that remembers `gw2`.
 fn restarted_without_broker(node: &Node, remembered: Gateway) {
@@ -52,8 +53,8 @@ fn the_key_is_registered_in_the_background_without_a_reconnect() {
         advance(5.0).await;
         assert_eq!(node.state(), State::Connected);
         node.world.borrow_mut().v1 = Ok(());
-        // The first retry waits up to the backoff's first ceiling (5 s).
-        advance(10.0).await;
+        // The first retry comes within the registration window (1 h).
+        advance(3600.0).await;
         let snapshot = node.snapshot.borrow().clone();
         assert!(snapshot.broker_registered, "{snapshot:?}");
         assert_eq!(snapshot.broker_error, None);
@@ -61,7 +62,8 @@ fn the_key_is_registered_in_the_background_without_a_reconnect() {
         assert_eq!(snapshot.reconnects, 0);
         assert_eq!(node.world.borrow().count("teardown"), 0);
         let v1 = node.world.borrow().count("v1");
-        advance(600.0).await;
+        assert_eq!(v1, 2, "the failed exchange and one retry");
+        advance(3600.0 * 5.0).await;
         assert_eq!(
             node.world.borrow().count("v1"),
             v1,
@@ -71,22 +73,68 @@ fn the_key_is_registered_in_the_background_without_a_reconnect() {
     });
 }
 
+/// Connected without the broker, the key is not urgent: no retry at the
+/// failed-cycle backoff's pace (5 s doubling to 10 min), but one at a random
+/// time within the first hour, then about one an hour.
 #[test]
-fn background_registration_backs_off_while_the_tunnel_stays_up() {
-    let mut settings = config(false);
-    settings.settings.backoff.max = Duration::from_secs(120);
-    run(settings, |node| async move {
+fn background_registration_is_spread_thin_while_the_tunnel_stays_up() {
+    run(config(false), |node| async move {
         restarted_without_broker(&node, gateway("gw2", PeerSource::Site));
-        advance(1800.0).await;
+        advance(3600.0).await;
+        // The exchange at connection and exactly one retry in the first hour
+        // (the backoff's schedule would have made about 15 by now).
+        assert_eq!(node.world.borrow().count("v1"), 2);
+        advance(3600.0 * 11.0).await;
         let requests = node.world.borrow().count("v1");
-        // One every 5 s would be 360; full jitter up to a 120 s ceiling: ~30.
-        assert!(
-            (10..=60).contains(&requests),
-            "{requests} requests in 30 min"
-        );
+        // Uniform waits up to 2 h after the first: ~11 more in 11 h; the
+        // backoff would have made ~100.
+        assert!((6..=20).contains(&requests), "{requests} requests in 12 h");
         assert_eq!(node.state(), State::Connected);
         assert_eq!(node.world.borrow().connects(), ["gw2"]);
+        assert_eq!(node.world.borrow().count("teardown"), 0);
         assert!(!node.snapshot.borrow().broker_registered);
+    });
+}
+
+/// The registration window is a setting (UCI `registration_window`): the
+/// namespace tests use a short one.
+#[test]
+fn a_short_registration_window_registers_within_it() {
+    let mut settings = config(false);
+    settings.settings.registration = RegistrationPolicy::with_window(Duration::from_secs(10));
+    run(settings, |node| async move {
+        restarted_without_broker(&node, gateway("gw2", PeerSource::Site));
+        advance(5.0).await;
+        assert_eq!(node.state(), State::Connected);
+        node.world.borrow_mut().v1 = Ok(());
+        // A first retry that fell in the first 5 s failed; the next waits up to 20 s.
+        advance(25.0).await;
+        assert!(node.snapshot.borrow().broker_registered);
+        assert_eq!(node.world.borrow().connects(), ["gw2"]);
+    });
+}
+
+/// Hours of failed registrations do not stretch the failed-cycle backoff:
+/// when the gateway dies and nothing handshakes, the first wait is still
+/// within the backoff's first 5 s ceiling.
+#[test]
+fn failed_registrations_leave_the_reconnect_backoff_as_it_was() {
+    run(config(false), |node| async move {
+        restarted_without_broker(&node, gateway("gw2", PeerSource::Site));
+        advance(6.0 * 3600.0).await;
+        assert!(node.world.borrow().count("v1") >= 4);
+        assert_eq!(node.state(), State::Connected);
+        node.world.borrow_mut().alive.clear();
+        // ~20 s to declare it dead, 45 s for the three site peers, then backoff.
+        advance(120.0).await;
+        let states = node.states.borrow().clone();
+        let waits: Vec<Duration> = states
+            .windows(2)
+            .filter(|w| w[0].0 == State::Backoff)
+            .map(|w| w[1].1 - w[0].1)
+            .collect();
+        assert!(!waits.is_empty(), "{states:?}");
+        assert!(waits[0] <= Duration::from_secs(5), "{waits:?}");
     });
 }
 
@@ -96,7 +144,8 @@ fn a_v2_answer_naming_another_gateway_does_not_move_a_healthy_node() {
         restarted_without_broker(&node, gateway("gw2", PeerSource::Broker));
         advance(5.0).await;
         node.world.borrow_mut().v2 = Ok(gateway("broker-gw", PeerSource::Broker));
-        advance(60.0).await;
+        // The first background retry comes within the registration window.
+        advance(3600.0).await;
         let snapshot = node.snapshot.borrow();
         assert!(snapshot.broker_registered);
         assert_eq!(snapshot.broker_api, Some("v2"));

@@ -73,6 +73,9 @@ pub struct SiteOptions {
     pub v2_gateway: usize,
     pub probe_interval_secs: u32,
     pub failures_before_reconnect: u32,
+    /// `registration_window` in UCI (the daemon's default, 1 h, when `None`):
+    /// how soon a node connected without the broker registers its key again.
+    pub registration_window_secs: Option<u32>,
     /// The PATH the daemon runs with (the test's own when `None`): a host
     /// without a firewall tool, or with one that fails.
     pub daemon_path: Option<OsString>,
@@ -93,6 +96,7 @@ impl SiteOptions {
             v2_gateway: 0,
             probe_interval_secs: 5,
             failures_before_reconnect: 3,
+            registration_window_secs: None,
             daemon_path: None,
             enter_without_remount: false,
         }
@@ -182,6 +186,7 @@ impl Site {
             private_key: &key.to_base64(),
             probe_interval_secs: options.probe_interval_secs,
             failures_before_reconnect: options.failures_before_reconnect,
+            registration_window_secs: options.registration_window_secs,
         };
         tree::write(tree.path(), &files, &gateways).map_err(|e| format!("node files: {e}"))?;
         let socket = tree.path().join("ubus.sock");

@@ -24,6 +24,7 @@ pub struct NodeFiles<'a> {
     pub private_key: &'a str,
     pub probe_interval_secs: u32,
     pub failures_before_reconnect: u32,
+    pub registration_window_secs: Option<u32>,
 }
 
 pub fn write(root: &Path, files: &NodeFiles<'_>, gateways: &[Gateway]) -> io::Result<()> {
@@ -34,9 +35,13 @@ pub fn write(root: &Path, files: &NodeFiles<'_>, gateways: &[Gateway]) -> io::Re
     )?;
     let core = format!("\nconfig core 'core'\n\toption domain '{DOMAIN}'\n\n");
     write_file(root, "etc/config/gluon", &core)?;
+    let registration = files
+        .registration_window_secs
+        .map(|secs| format!("\toption registration_window '{secs}'\n"))
+        .unwrap_or_default();
     let wireguard = format!(
         "\nconfig wireguard 'mesh_vpn'\n\toption enabled '1'\n\toption privatekey '{}'\n\
-         \toption probe_interval '{}'\n\toption failures_before_reconnect '{}'\n\n",
+         \toption probe_interval '{}'\n\toption failures_before_reconnect '{}'\n{registration}\n",
         files.private_key, files.probe_interval_secs, files.failures_before_reconnect
     );
     write_file(root, "etc/config/wireguard", &wireguard)
