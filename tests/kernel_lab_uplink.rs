@@ -134,7 +134,7 @@ fn failover_benchmark(lab: &mut Lab, dying: usize, survivor: usize) {
     }
     eprintln!(
         "\n=== failover benchmark: kernel lab (kernel WireGuard, VXLAN, batman-adv; \
-         the default liveness: probes after 2 s of silence, dead after 6 s) ===\n\
+         the default liveness: probes after 2 s of silence, dead after 5 s) ===\n\
          gateway death → no longer connected       {:6.1} s   checkuplink: 60–100 s (cron)\n\
          no longer connected → connected elsewhere {:6.1} s   checkuplink: ≥ 15 s (fixed sleeps + NTP, HTTP, 2 checks)\n",
         secs(notice),

@@ -55,7 +55,7 @@ fn a_gateway_death_leaves_a_readable_trail() {
         advance(20.0).await;
         let log = lines().join("\n");
         let expected = format!(
-            "warn: leaving connected to {first}: silent 6 s, 3 probes to fe80::1 unanswered \
+            "warn: leaving connected to {first}: silent 5 s, 3 probes to fe80::1 unanswered \
              (http probe: gave no answer within 5 s)"
         );
         assert!(log.contains(&expected), "missing `{expected}` in\n{log}");
@@ -91,7 +91,7 @@ fn a_steady_failure_for_10_minutes_writes_a_bounded_log() {
             lines.len(),
         );
         // A link that never carried a byte backs off like a failed cycle
-        // (5 s doubling to 10 min), instead of reconnecting every 7 s (85).
+        // (5 s doubling to 10 min), instead of reconnecting every 6 s (about 100).
         assert!(
             (4..=20).contains(&reconnects),
             "backs off, yet keeps trying: {reconnects}"

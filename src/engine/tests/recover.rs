@@ -12,7 +12,7 @@ fn current(node: &Node) -> String {
 }
 
 #[test]
-fn a_dead_gateway_is_noticed_within_7_s_and_another_peer_is_used() {
+fn a_dead_gateway_is_noticed_within_6_s_and_another_peer_is_used() {
     run(config(false), |node| async move {
         advance(10.0).await;
         let first = current(&node);
@@ -21,14 +21,14 @@ fn a_dead_gateway_is_noticed_within_7_s_and_another_peer_is_used() {
         let states = node.states.borrow().clone();
         let (_, left_at) = states.get(4).unwrap();
         let noticed = *left_at - Duration::from_secs(10);
-        // The last OGM was read at most 1 s before the death; silent 6 s
+        // The last OGM was read at most 1 s before the death; silent 5 s
         // after it, with 3 probes unanswered (checkuplink: 60 to 100 s).
         assert!(
-            noticed <= Duration::from_secs(7),
+            noticed <= Duration::from_secs(6),
             "noticed after {noticed:?}"
         );
         assert!(
-            noticed >= Duration::from_secs(5),
+            noticed >= Duration::from_secs(4),
             "noticed too early: {noticed:?}"
         );
         assert_eq!(node.world.borrow().probes, 3);
