@@ -30,6 +30,8 @@ pub struct Engine<P: Ports> {
     cycles: u64,
     /// The public key of the gateway declared dead last, until a connection.
     dead: Option<String>,
+    /// Connections in a row that never carried a byte.
+    empty_links: u32,
 }
 
 /// How a phase ended.
@@ -68,6 +70,7 @@ impl<P: Ports> Engine<P> {
             time_synced: false,
             cycles: 0,
             dead: None,
+            empty_links: 0,
         }
     }
 

@@ -170,16 +170,19 @@ impl<P: Ports> Engine<P> {
 
     /// The link to `gateway` is dead: it goes last among the site's peers and
     /// is skipped by the next cycle's remembered-gateway attempt. The next
-    /// cycle starts at once after a connection that worked, and after the
-    /// backoff wait when it never carried a byte, so a gateway that only
-    /// handshakes does not turn into a reconnect (and broker request) loop.
+    /// cycle starts at once, unless this is the second link in a row that
+    /// never carried a byte: one may be a gateway that died right after its
+    /// handshake, two are a pattern (a gateway that handshakes but forwards
+    /// nothing), which waits for the backoff instead of turning into a
+    /// reconnect (and broker request) loop.
     async fn leave(&mut self, gateway: &Gateway, why: &str, carried: bool) -> Next {
         self.peers.failed(gateway, &self.config.site_peers);
         self.dead = Some(gateway.public_key.clone());
         let line = format!("leaving connected to {}: {why}", gateway.name);
         self.report.log(log::Level::Warn, "leave", &line);
         let error = format!("{} is gone: {why}", gateway.name);
-        if !carried {
+        self.empty_links = if carried { 0 } else { self.empty_links + 1 };
+        if self.empty_links >= 2 {
             return self.back_off(error).await;
         }
         self.report.update(|s| s.last_error = Some(error));

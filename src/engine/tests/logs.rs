@@ -90,8 +90,9 @@ fn a_steady_failure_for_10_minutes_writes_a_bounded_log() {
             "steady failure, 10 min: {} log lines for {reconnects} reconnects",
             lines.len(),
         );
-        // A link that never carried a byte backs off like a failed cycle
-        // (5 s doubling to 10 min), instead of reconnecting every 6 s (about 100).
+        // From the second link in a row that never carried a byte, the node
+        // backs off like after a failed cycle (5 s doubling to 10 min),
+        // instead of reconnecting every 6 s (about 100 times).
         assert!(
             (4..=20).contains(&reconnects),
             "backs off, yet keeps trying: {reconnects}"

@@ -310,3 +310,27 @@ fn switching_loadbalancing_on_reconnects_through_v2() {
         assert_eq!(current(&node), "broker-gw");
     });
 }
+
+/// Found in the kernel lab: a gateway killed right after the handshake left
+/// a link that never carried a byte, and the failover waited in backoff.
+#[test]
+fn a_gateway_dead_right_after_its_handshake_fails_over_at_once() {
+    run(config(false), |node| async move {
+        for _ in 0..100 {
+            advance(0.05).await;
+            if node.state() == State::Connected {
+                break;
+            }
+        }
+        let first = current(&node);
+        kill(&node, &first);
+        advance(12.0).await;
+        assert_eq!(node.state(), State::Connected);
+        assert_ne!(current(&node), first);
+        assert!(
+            !node.entered().contains(&State::Backoff),
+            "{:?}",
+            node.entered()
+        );
+    });
+}
