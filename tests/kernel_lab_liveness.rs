@@ -51,9 +51,13 @@
 #[allow(dead_code)]
 #[path = "kernel_lab_uplink/lab.rs"]
 mod lab;
+#[path = "kernel_lab_liveness/monitor.rs"]
+mod monitor;
 #[allow(dead_code)]
 #[path = "kernel_lab_uplink/netifd.rs"]
 mod netifd;
+#[path = "kernel_lab_liveness/shaping.rs"]
+mod shaping;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpStream};
@@ -67,6 +71,9 @@ use serde_json::Value;
 use testkit::netns::gateway::ifindex;
 use testkit::netns::{Netns, in_kernel_lab, load_modules, missing_prerequisite};
 use ubus_wire::Table;
+
+use monitor::{Monitor, MonitorCounts};
+use shaping::Shaping;
 
 const DEFAULT_SECS: u64 = 600;
 const DEFAULT_NETEM: &str = "delay 1500ms 500ms loss 20%";
@@ -181,115 +188,6 @@ fn false_alarms_on_a_bad_uplink_and_detection_of_a_dead_gateway() {
         "detection without netem was not measured\ndaemon log:\n{}",
         bench.lab.site.daemon_log()
     );
-}
-
-/// netem on the node's WAN veth (egress), and optionally on its peer in the
-/// internet namespace (the node's ingress).
-struct Shaping {
-    /// (namespace, device, what it shapes)
-    devices: Vec<(String, String, &'static str)>,
-    netem: String,
-}
-
-impl Shaping {
-    fn new(lab: &Lab, settings: &Settings) -> Shaping {
-        let node = &lab.site.node;
-        let mut devices = vec![(
-            node.name.clone(),
-            "wan".to_string(),
-            "node → internet (egress of the node's WAN veth)",
-        )];
-        if settings.both_ways {
-            let peer = veth_peer(node, "wan", &lab.site.wan);
-            devices.push((
-                lab.site.wan.name.clone(),
-                peer,
-                "internet → node (egress of the veth's bridge end)",
-            ));
-        }
-        Shaping {
-            devices,
-            netem: settings.netem.clone(),
-        }
-    }
-
-    fn apply(&self) {
-        for (ns, dev, _) in &self.devices {
-            let mut args = vec![
-                "netns",
-                "exec",
-                ns.as_str(),
-                "tc",
-                "qdisc",
-                "replace",
-                "dev",
-                dev.as_str(),
-            ];
-            args.extend(["root", "netem"]);
-            args.extend(self.netem.split_whitespace());
-            let output = testkit::netns::run("ip", &args);
-            assert!(
-                output.status.success(),
-                "tc {}: {}",
-                args[3..].join(" "),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-    }
-
-    fn remove(&self) {
-        for (ns, dev, _) in &self.devices {
-            let args = [
-                "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root",
-            ];
-            let output = testkit::netns::run("ip", &args);
-            assert!(
-                output.status.success(),
-                "tc qdisc del dev {dev} root: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-    }
-
-    /// The qdiscs as the kernel reports them, and what each shapes.
-    fn describe(&self) -> String {
-        let lines: Vec<String> = self
-            .devices
-            .iter()
-            .map(|(ns, dev, what)| {
-                let args = ["netns", "exec", ns, "tc", "qdisc", "show", "dev", dev];
-                let shown = testkit::netns::run("ip", &args);
-                let qdisc = String::from_utf8_lossy(&shown.stdout);
-                format!("{what}: `{}` on {dev}", qdisc.trim())
-            })
-            .collect();
-        lines.join("; ")
-    }
-
-    fn summary(&self) -> String {
-        let direction = match self.devices.len() {
-            1 => "node's uplink egress only (node → internet); the return path is not shaped",
-            _ => "both directions of the node's uplink",
-        };
-        format!("netem `{}` on the node's WAN veth: {direction}", self.netem)
-    }
-}
-
-/// The name, in `other`, of the far end of veth `dev` of `ns`.
-fn veth_peer(ns: &Netns, dev: &str, other: &Netns) -> String {
-    let shown = ns.ip(&["-o", "link", "show", dev]);
-    let index = shown
-        .split_once("@if")
-        .and_then(|(_, rest)| rest.split(':').next())
-        .unwrap_or_else(|| panic!("no veth peer in {shown}"));
-    let links = other.ip(&["-o", "link", "show"]);
-    links
-        .lines()
-        .find_map(|line| {
-            let (number, rest) = line.split_once(": ")?;
-            (number == index).then(|| rest.split(['@', ':']).next().unwrap_or_default().into())
-        })
-        .unwrap_or_else(|| panic!("no link {index} in {}: {links}", other.name))
 }
 
 /// What the daemon did, seen through `status` only.
@@ -677,173 +575,4 @@ fn table(
         out += "(both directions shaped: MESH_VPN_WG_LIVENESS_BOTH_WAYS=1)\n";
     }
     out
-}
-
-/// Today's check, run beside the daemon in the node namespace.
-struct Monitor {
-    shared: Arc<Mutex<MonitorState>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-#[derive(Default)]
-struct MonitorState {
-    /// The gateway link address to check.
-    target: Option<Ipv6Addr>,
-    /// The target stays put (a killed gateway), whatever the daemon does.
-    pinned: bool,
-    daemon_connected: bool,
-    /// Times the daemon left `connected`, so a check can tell it overlapped one.
-    daemon_drops: u64,
-    checks: u64,
-    failures: u64,
-    failures_daemon_down: u64,
-    streak: u32,
-    alarm_times: Vec<Instant>,
-    /// When the latest check ended, and whether it passed.
-    last: Option<(Instant, bool)>,
-    last_error: Option<String>,
-}
-
-#[derive(Clone, Copy)]
-struct MonitorCounts {
-    checks: u64,
-    failures: u64,
-    failures_daemon_down: u64,
-    alarms: usize,
-}
-
-impl MonitorCounts {
-    fn since(&self, before: &MonitorCounts) -> MonitorCounts {
-        MonitorCounts {
-            checks: self.checks - before.checks,
-            failures: self.failures - before.failures,
-            failures_daemon_down: self.failures_daemon_down - before.failures_daemon_down,
-            alarms: self.alarms - before.alarms,
-        }
-    }
-}
-
-impl MonitorState {
-    fn counts(&self) -> MonitorCounts {
-        MonitorCounts {
-            checks: self.checks,
-            failures: self.failures,
-            failures_daemon_down: self.failures_daemon_down,
-            alarms: self.alarm_times.len(),
-        }
-    }
-}
-
-impl Monitor {
-    fn start(node: &Netns, iface: &str) -> Monitor {
-        let shared = Arc::new(Mutex::new(MonitorState::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (state, flag, iface) = (shared.clone(), stop.clone(), iface.to_string());
-        let thread = node.thread(move || run_checks(&state, &flag, &iface));
-        Monitor {
-            shared,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn state(&self) -> MutexGuard<'_, MonitorState> {
-        self.shared.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// Every 5 s at a fixed rate (a check that ran into its timeout does not push
-/// the next one back), as the daemon's 5 s scheme does.
-fn run_checks(shared: &Mutex<MonitorState>, stop: &AtomicBool, iface: &str) {
-    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
-    let mut due = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
-        let now = Instant::now();
-        if now < due {
-            sleep((due - now).min(Duration::from_millis(100)));
-            continue;
-        }
-        due = (due + CHECK_INTERVAL).max(now);
-        let (target, up_before, drops_before) = {
-            let s = lock();
-            (s.target, s.daemon_connected, s.daemon_drops)
-        };
-        let Some(target) = target else {
-            continue;
-        };
-        let result = http_get(iface, target);
-        let mut s = lock();
-        s.checks += 1;
-        s.last = Some((Instant::now(), result.is_ok()));
-        match result {
-            Ok(()) => s.streak = 0,
-            Err(e) => {
-                s.failures += 1;
-                if !up_before || !s.daemon_connected || s.daemon_drops != drops_before {
-                    s.failures_daemon_down += 1;
-                }
-                s.streak += 1;
-                if s.streak >= CHECK_FAILURES {
-                    s.alarm_times.push(Instant::now());
-                    s.streak = 0;
-                }
-                s.last_error = Some(e);
-            }
-        }
-    }
-}
-
-/// `GET /` on `[gateway%iface]:80` within 5 s in all; any 2xx or 3xx passes.
-/// The same request as `src/daemon/ports/probe.rs`, written with blocking std
-/// sockets so this bench does not depend on the daemon's code.
-fn http_get(iface: &str, gateway: Ipv6Addr) -> Result<(), String> {
-    let deadline = Instant::now() + CHECK_TIMEOUT;
-    let scope = ifindex(iface);
-    if scope == 0 {
-        return Err(format!("{iface} does not exist"));
-    }
-    let target = SocketAddr::V6(SocketAddrV6::new(gateway, 80, 0, scope));
-    let timed_out = |e: std::io::Error| match e.kind() {
-        ErrorKind::WouldBlock | ErrorKind::TimedOut => "no answer within 5 s".to_string(),
-        _ => e.to_string(),
-    };
-    let left = || {
-        let left = deadline.saturating_duration_since(Instant::now());
-        (!left.is_zero())
-            .then_some(left)
-            .ok_or_else(|| "no answer within 5 s".to_string())
-    };
-    let mut stream = TcpStream::connect_timeout(&target, CHECK_TIMEOUT).map_err(timed_out)?;
-    stream.set_write_timeout(Some(left()?)).map_err(timed_out)?;
-    let request =
-        format!("GET / HTTP/1.0\r\nHost: [{gateway}]\r\nUser-Agent: liveness-bench\r\n\r\n");
-    stream.write_all(request.as_bytes()).map_err(timed_out)?;
-    let mut head = [0u8; 64];
-    let mut len = 0;
-    while len < 12 {
-        stream.set_read_timeout(Some(left()?)).map_err(timed_out)?;
-        match stream.read(&mut head[len..]).map_err(timed_out)? {
-            0 => break,
-            n => len += n,
-        }
-    }
-    let status = std::str::from_utf8(&head[..len])
-        .ok()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse::<u16>().ok())
-        .ok_or("no HTTP status line in the answer")?;
-    match status {
-        200..=399 => Ok(()),
-        other => Err(format!("answered HTTP {other}")),
-    }
 }
