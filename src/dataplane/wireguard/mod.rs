@@ -2,6 +2,7 @@
 //! module over generic netlink, and `wireguard-go` over its UAPI socket
 //! (for routers without the module, and for tests on hosts without it).
 
+pub mod counters_parse;
 pub mod kernel;
 pub mod uapi;
 pub mod uapi_text;
@@ -13,6 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::error::Result;
+pub use counters_parse::PeerCounters;
 
 pub type Key = [u8; 32];
 
