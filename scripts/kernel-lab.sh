@@ -5,8 +5,9 @@
 # its stdout, stderr and exit code. Recipe: shared/reference/kernel-lab.md.
 #
 #   kernel-lab.sh [-o OUTDIR] [--] command [args...]   run a command in the guest
-#   kernel-lab.sh --test                               build and run tests/kernel_lab.rs and
-#                                                      tests/kernel_lab_uplink.rs in one boot
+#   kernel-lab.sh --test                               build and run tests/kernel_lab.rs,
+#                                                      tests/kernel_lab_uplink.rs and
+#                                                      tests/counters_alloc.rs in one boot
 #
 # -o OUTDIR is writable inside the guest at the same path; everything else the
 # guest writes is discarded. Exit code 125: the guest gave none (panic, hang).
@@ -149,7 +150,7 @@ run_guest() {
   return "$code"
 }
 
-LAB_TESTS=(kernel_lab kernel_lab_uplink)
+LAB_TESTS=(kernel_lab kernel_lab_uplink counters_alloc)
 
 # Builds the guest-side tests on the host (one path a line, in LAB_TESTS
 # order); the guest needs no cargo.
