@@ -150,3 +150,116 @@ fn serve(shared: &Shared) {
         shared.answered.notify_one();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixListener;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A stand-in for wireguard-go's UAPI socket: answers `get=1` with a
+    /// growing receive counter, and closes each connection after one answer
+    /// when `one_per_connection`. Returns the number of connections so far.
+    fn fake_wireguard_go(path: &std::path::Path, one_per_connection: bool) -> Arc<AtomicUsize> {
+        let listener = UnixListener::bind(path).unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        let rx = AtomicU64::new(0);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    if line != "\n" {
+                        line.clear();
+                        continue;
+                    }
+                    line.clear();
+                    let rx = rx.fetch_add(100, Ordering::SeqCst) + 100;
+                    let answer = format!(
+                        "private_key={}\nlisten_port=1\npublic_key={}\n\
+                         last_handshake_time_sec=1700000000\nlast_handshake_time_nsec=0\n\
+                         tx_bytes=7\nrx_bytes={rx}\nerrno=0\n\n",
+                        "01".repeat(32),
+                        "ab".repeat(32)
+                    );
+                    if stream.write_all(answer.as_bytes()).is_err() || one_per_connection {
+                        break;
+                    }
+                }
+            }
+        });
+        connections
+    }
+
+    #[tokio::test]
+    async fn reads_go_over_one_connection_kept_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wg.sock");
+        let connections = fake_wireguard_go(&path, false);
+        let mut sampler = CounterSampler::new(CounterReader::userspace("wg-test", path));
+        for i in 1..=5 {
+            let counters = sampler.read().await.unwrap();
+            assert_eq!((counters.rx_bytes, counters.tx_bytes), (100 * i, 7));
+            assert!(counters.last_handshake.is_some());
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_closed_connection_is_reopened_within_the_same_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wg.sock");
+        let connections = fake_wireguard_go(&path, true);
+        let mut sampler = CounterSampler::new(CounterReader::userspace("wg-test", path));
+        for i in 1..=4 {
+            assert_eq!(sampler.read().await.unwrap().rx_bytes, 100 * i);
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 4);
+    }
+
+    /// wireguard-go accepts but never answers: the read fails after the
+    /// socket timeout, and the runtime thread (ubus's) runs on meanwhile.
+    #[tokio::test]
+    async fn a_hung_wireguard_go_never_holds_up_the_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wg.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept() {
+                held.push(stream);
+            }
+        });
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let ticking = ticks.clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ticking.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let mut sampler = CounterSampler::new(CounterReader::userspace("wg-test", path));
+        let start = std::time::Instant::now();
+        let error = sampler.read().await.unwrap_err();
+        let waited = start.elapsed();
+        ticker.abort();
+        assert!(
+            error.starts_with("read wireguard counters wg-test (UAPI get): "),
+            "{error}"
+        );
+        assert!(
+            waited >= Duration::from_millis(900) && waited < ANSWER_WAIT,
+            "{waited:?}"
+        );
+        let ticks = ticks.load(Ordering::SeqCst);
+        assert!(
+            ticks >= 50,
+            "the runtime ticked only {ticks} times in {waited:?}"
+        );
+    }
+}
