@@ -137,7 +137,8 @@ fn open_socket() -> io::Result<Socket> {
     socket.bind_auto()?;
     socket.connect(&SocketAddr::new(0, 0))?;
     let timeout = libc::timeval {
-        tv_sec: IO_TIMEOUT.as_secs() as libc::time_t,
+        // Not `as libc::time_t`: that alias is deprecated on musl targets.
+        tv_sec: IO_TIMEOUT.as_secs() as _,
         tv_usec: 0,
     };
     // SAFETY: setsockopt reads `size_of::<timeval>()` bytes from a live timeval.
@@ -212,9 +213,9 @@ impl UapiCounters {
         let stream = match &mut self.stream {
             Some(stream) => stream,
             None => {
+                // No write timeout: 7 bytes always fit an idle socket's buffer.
                 let stream = UnixStream::connect(&self.path)?;
                 stream.set_read_timeout(Some(IO_TIMEOUT))?;
-                stream.set_write_timeout(Some(IO_TIMEOUT))?;
                 self.stream.insert(stream)
             }
         };

@@ -208,7 +208,7 @@ fn u64_of(value: &[u8]) -> io::Result<u64> {
 pub fn scan_uapi_get(reply: &[u8]) -> io::Result<Option<PeerCounters>> {
     let mut peers = 0u32;
     let mut counters = PeerCounters::default();
-    let (mut seconds, mut nanos, mut rx) = (0i64, 0i64, false);
+    let (mut seconds, mut nanos, mut rx) = (0, 0, false);
     let mut errno = None;
     for line in reply.split(|&byte| byte == b'\n') {
         let Some(split) = line.iter().position(|&byte| byte == b'=') else {
@@ -217,7 +217,8 @@ pub fn scan_uapi_get(reply: &[u8]) -> io::Result<Option<PeerCounters>> {
         let (key, value) = (&line[..split], &line[split + 1..]);
         match key {
             b"public_key" => peers += 1,
-            b"errno" => errno = Some(number::<i32>(value)?),
+            // wireguard-go writes its errors negative (ipc.IpcErrorIO = -EIO).
+            b"errno" => errno = Some(number(value.strip_prefix(b"-").unwrap_or(value))?),
             _ if peers != 1 => {}
             b"rx_bytes" => {
                 counters.rx_bytes = number(value)?;
@@ -231,7 +232,7 @@ pub fn scan_uapi_get(reply: &[u8]) -> io::Result<Option<PeerCounters>> {
     }
     match errno {
         Some(0) => {}
-        Some(code) => return Err(io::Error::from_raw_os_error(code.saturating_abs())),
+        Some(code) => return Err(io::Error::from_raw_os_error(code as i32)),
         None => return Err(invalid()),
     }
     if peers == 0 {
@@ -240,11 +241,12 @@ pub fn scan_uapi_get(reply: &[u8]) -> io::Result<Option<PeerCounters>> {
     if !rx {
         return Err(invalid());
     }
-    counters.last_handshake = handshake_time(seconds, nanos);
+    counters.last_handshake = handshake_time(seconds as i64, nanos as i64);
     Ok(Some(counters))
 }
 
-fn number<T: std::str::FromStr>(value: &[u8]) -> io::Result<T> {
+/// One integer type for all: each `parse` type costs flash.
+fn number(value: &[u8]) -> io::Result<u64> {
     std::str::from_utf8(value)
         .ok()
         .and_then(|text| text.parse().ok())
