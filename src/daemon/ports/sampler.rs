@@ -144,7 +144,7 @@ fn serve(shared: &Shared) {
 mod tests {
     use std::io::{BufRead, BufReader, Write};
     use std::os::unix::net::UnixListener;
-    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     use super::*;
@@ -156,7 +156,8 @@ mod tests {
         let listener = UnixListener::bind(path).unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
         let counted = connections.clone();
-        let rx = AtomicU64::new(0);
+        // Not AtomicU64: the big-endian test target (32-bit powerpc) has none.
+        let rx = AtomicUsize::new(0);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 counted.fetch_add(1, Ordering::SeqCst);
