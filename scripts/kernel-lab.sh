@@ -5,8 +5,9 @@
 # its stdout, stderr and exit code. Recipe: shared/reference/kernel-lab.md.
 #
 #   kernel-lab.sh [-o OUTDIR] [--] command [args...]   run a command in the guest
-#   kernel-lab.sh --test                               build and run tests/kernel_lab.rs and
-#                                                      tests/kernel_lab_uplink.rs in one boot
+#   kernel-lab.sh --test                               build and run tests/kernel_lab.rs,
+#                                                      tests/kernel_lab_uplink.rs and
+#                                                      tests/counters_alloc.rs in one boot
 #   kernel-lab.sh --bench-liveness                     build and run the liveness benchmark
 #                                                      (tests/kernel_lab_liveness.rs; not in --test)
 #
@@ -153,7 +154,7 @@ run_guest() {
   return "$code"
 }
 
-LAB_TESTS=(kernel_lab kernel_lab_uplink)
+LAB_TESTS=(kernel_lab kernel_lab_uplink counters_alloc)
 # Minutes long: run on request only, never with --test (CI time).
 BENCH_TESTS=(kernel_lab_liveness)
 

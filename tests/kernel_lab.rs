@@ -95,6 +95,32 @@ fn assert_teardown_leaves_nothing(dataplane: &mut DataPlane) {
     assert!(!hardifs.contains(VXLAN), "bat0 still has it: {hardifs}");
 }
 
+/// The liveness sample's reader (its own genetlink socket, a walk over the
+/// raw dump) sees what the full DeviceState parse sees, on a real handshake.
+fn assert_counter_reader_agrees(dataplane: &mut DataPlane, spec: &LinkSpec) {
+    let wg = spec.wg_interface.as_str();
+    let mut peer = || {
+        let device = dataplane.inspect(wg, VXLAN).expect("inspect").device;
+        device.expect("device").peers.remove(0)
+    };
+    let mut reader = mesh_vpn_wg::dataplane::wireguard::CounterReader::kernel(wg);
+    for _ in 0..10 {
+        let before = peer();
+        let counters = reader.read().expect("counter reader");
+        let after = peer();
+        // batman-adv's OGMs keep both counters moving.
+        assert!(
+            (before.rx_bytes..=after.rx_bytes).contains(&counters.rx_bytes)
+                && (before.tx_bytes..=after.tx_bytes).contains(&counters.tx_bytes),
+            "{before:?} / {counters:?} / {after:?}"
+        );
+        assert!(counters.last_handshake.is_some(), "{counters:?}");
+        if before.last_handshake == after.last_handshake {
+            assert_eq!(counters.last_handshake, after.last_handshake);
+        }
+    }
+}
+
 #[test]
 fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
     if !in_kernel_lab() {
@@ -128,6 +154,7 @@ fn kernel_wireguard_vxlan_and_batman_adv_on_a_real_kernel() {
             "kernel-lab: handshake after {:.1} s",
             handshake.as_secs_f64()
         );
+        assert_counter_reader_agrees(&mut dataplane, &spec);
         let seen = assert_batman_sees(&originator, Duration::from_secs(30));
         eprintln!(
             "kernel-lab: gateway in batctl n/o after {:.1} s",

@@ -11,7 +11,7 @@ use super::links::{
     rtnl_error,
 };
 use super::rtnl::{LinkState, Rtnl};
-use super::wireguard::{DeviceConfig, DeviceState, PeerConfig, key_from_base64};
+use super::wireguard::{CounterReader, DeviceConfig, DeviceState, PeerConfig, key_from_base64};
 use super::{DataPlane, LinkSpec};
 use crate::error::{Error, Result};
 use crate::link::PERSISTENT_KEEPALIVE_SECS;
@@ -110,10 +110,11 @@ impl DataPlane {
         }
     }
 
-    /// The WireGuard device alone (its peers' counters and handshake): one
-    /// generic netlink dump or UAPI exchange, cheap enough to run every second.
-    pub fn device(&mut self, wg_interface: &str) -> Result<DeviceState> {
-        self.wireguard.device(wg_interface)
+    /// A reader of the gateway peer's counters and handshake for the
+    /// once-a-second liveness sample: its own netlink socket or UAPI
+    /// connection, kept open, and no allocation per read.
+    pub fn counter_reader(&self, wg_interface: &str) -> CounterReader {
+        self.wireguard.counter_reader(wg_interface)
     }
 
     pub fn inspect(&mut self, wg_interface: &str, vxlan_interface: &str) -> Result<Inspection> {

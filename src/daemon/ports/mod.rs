@@ -7,6 +7,7 @@ pub mod clock;
 pub mod exchange;
 pub mod last_gateway;
 pub mod probe;
+pub mod sampler;
 pub mod tunnel;
 
 use std::net::Ipv6Addr;

@@ -1,7 +1,9 @@
 //! The tunnel port: resolves the gateway, hands the desired link to the data
 //! plane and reads the peer's counters back. The data plane speaks blocking
 //! netlink, so every call runs on tokio's blocking pool and the ubus
-//! connection never waits behind it.
+//! connection never waits behind it; the once-a-second counter read goes to
+//! a thread of its own instead, which allocates nothing per read
+//! ([`super::sampler`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -12,6 +14,8 @@ use crate::engine::ports::{Gateway, TunnelStats};
 use crate::identity::PrivateKey;
 use crate::link::VXLAN_IFACE;
 use crate::resolve::{self, Family, Rotation};
+
+use super::sampler::CounterSampler;
 
 /// Gateways send OGMs (BATMAN IV) or ELP probes (BATMAN V) every second or
 /// faster; ten seconds of silence means batman-adv lost the gateway.
@@ -29,6 +33,7 @@ pub struct LinkIdentity {
 
 pub struct LiveTunnel {
     dataplane: Arc<Mutex<DataPlane>>,
+    counters: CounterSampler,
     identity: LinkIdentity,
     spec: Option<LinkSpec>,
     rotation: Rotation,
@@ -40,6 +45,7 @@ pub struct LiveTunnel {
 impl LiveTunnel {
     pub fn new(dataplane: DataPlane, identity: LinkIdentity) -> LiveTunnel {
         LiveTunnel {
+            counters: CounterSampler::new(dataplane.counter_reader(&identity.iface)),
             dataplane: Arc::new(Mutex::new(dataplane)),
             identity,
             spec: None,
@@ -90,14 +96,10 @@ impl LiveTunnel {
         Ok(())
     }
 
+    /// The gateway peer's counters: called every second while connected,
+    /// it allocates nothing unless the read fails.
     pub async fn stats(&mut self) -> Result<TunnelStats, String> {
-        let iface = self.identity.iface.clone();
-        let device = self.blocking(move |dp| dp.device(&iface)).await?;
-        let peer = device
-            .peers
-            .into_iter()
-            .next()
-            .ok_or("the WireGuard interface has no peer")?;
+        let peer = self.counters.read().await?;
         let now = SystemTime::now();
         Ok(TunnelStats {
             handshake_age: peer

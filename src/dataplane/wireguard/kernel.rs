@@ -11,7 +11,7 @@ use netlink_packet_wireguard::{
     WireguardPeerFlags,
 };
 
-use super::{DeviceConfig, DeviceState, PeerState, WireGuard};
+use super::{CounterReader, DeviceConfig, DeviceState, PeerState, WireGuard};
 use crate::dataplane::genl::Genl;
 use crate::dataplane::rtnl::Rtnl;
 use crate::dataplane::rtnl_build;
@@ -73,6 +73,10 @@ impl WireGuard for KernelWireGuard {
         let message = get_device_message(name);
         let replies = self.request(name, message, NLM_F_DUMP, "read wireguard device")?;
         Ok(parse_device(&replies))
+    }
+
+    fn counter_reader(&self, name: &str) -> CounterReader {
+        CounterReader::kernel(name)
     }
 
     fn delete(&mut self, name: &str) -> Result<()> {

@@ -2,6 +2,8 @@
 //! module over generic netlink, and `wireguard-go` over its UAPI socket
 //! (for routers without the module, and for tests on hosts without it).
 
+pub mod counters;
+pub mod counters_parse;
 pub mod kernel;
 pub mod uapi;
 pub mod uapi_text;
@@ -13,6 +15,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::error::Result;
+pub use counters::CounterReader;
+pub use counters_parse::PeerCounters;
 
 pub type Key = [u8; 32];
 
@@ -102,6 +106,9 @@ pub trait WireGuard: Send {
     fn configure(&mut self, name: &str, config: &DeviceConfig) -> Result<()>;
     /// Reads the configuration and the peer statistics.
     fn device(&mut self, name: &str) -> Result<DeviceState>;
+    /// A reader of `name`'s first peer's counters for the once-a-second
+    /// liveness sample, with a connection of its own.
+    fn counter_reader(&self, name: &str) -> CounterReader;
     /// Removes the interface (and, for wireguard-go, its process).
     fn delete(&mut self, name: &str) -> Result<()>;
     /// The rtnetlink kind of the interface this backend makes; a link of

@@ -11,7 +11,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use super::uapi_text;
-use super::{DeviceConfig, DeviceState, WireGuard};
+use super::{CounterReader, DeviceConfig, DeviceState, WireGuard};
 use crate::dataplane::count_spawn;
 use crate::dataplane::rtnl::Rtnl;
 use crate::error::{Error, Result};
@@ -137,6 +137,10 @@ impl WireGuard for UserspaceWireGuard {
             Error::dataplane("read wireguard device", name, "UAPI get", source)
         })?;
         Ok(uapi_text::parse_get(&reply))
+    }
+
+    fn counter_reader(&self, name: &str) -> CounterReader {
+        CounterReader::userspace(name, self.socket_path(name))
     }
 
     fn delete(&mut self, name: &str) -> Result<()> {
