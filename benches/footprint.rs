@@ -2,7 +2,7 @@
 //! (testkit::site: wireguard-go gateways, test broker and ubusd). Prints the
 //! resident memory, wake-ups per minute (context switches of all its
 //! threads) and its child processes over a quiet minute in which nothing but
-//! the daemon's own health checks run. Targets: under 4 MiB RSS, no busy
+//! the daemon's own liveness sampling and checks run. Targets: under 4 MiB RSS, no busy
 //! polling, no process started in steady state (wireguard-go, started once
 //! with the link on hosts without kernel WireGuard, is listed separately).
 //! Run as root: `cargo bench --bench footprint` (`FOOTPRINT_SECS` to change the window).
@@ -41,7 +41,10 @@ fn main() {
 
     let per_minute = (after.switches - before.switches) as f64 * 60.0 / window as f64;
     let started: BTreeSet<_> = after.children.difference(&before.children).collect();
-    println!("daemon footprint while connected ({window} s window, health check every 5 s)");
+    println!(
+        "daemon footprint while connected ({window} s window: counters read every second, \
+         a probe after 2 s of silence (this site has no batman-adv), layered check every 5 s)"
+    );
     println!(
         "  resident memory   {} KiB (peak {} KiB)",
         after.rss_kib, after.hwm_kib
